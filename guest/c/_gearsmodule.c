@@ -1,0 +1,996 @@
+/* _gears: the built-in CPython module and the reactor entry points of the
+ * wasmgears guest (python.wasm, wasm32-wasi, linked -mexec-model=reactor).
+ *
+ * The contract with the Go host is abi/abi.go; keep both in sync.
+ *
+ * Host imports (module "gears", all i32):
+ *   take(dst)              copy the current invoke's payload (its length was
+ *                          gears_invoke's len) to dst
+ *   reply(ptr, len)        hand the current invoke's reply to the host (the
+ *                          host copies it during the call)
+ *   call(ptr, len) -> n    guest->host request, a RESP3 array frame whose
+ *                          first element is the op name ("execute", "log",
+ *                          "sleep", ...); n >= 0 is the length of the pending
+ *                          RESP3 reply, n < 0 an error (-3: stopped)
+ *   result(dst)            copy the pending call reply (exactly n bytes) to
+ *                          dst and drop it
+ *   yield() -> i32         periodic poll; 1 = raise gears.forcestopped
+ * The host never calls the guest allocator: the guest sizes every buffer.
+ *
+ * Exports:
+ *   _initialize()          crt1-reactor: C constructors (not on a snapshot)
+ *   gears_init() -> i32    initialise CPython (home /usr/local, isolated, no
+ *                          site, no signal handlers), import _gears,
+ *                          time.sleep = _gears.sleep; 0 = ok
+ *   gears_invoke(op, len) -> i32
+ *                          0 ok | 1 Python exception (reply = formatted
+ *                          traceback) | 2 gears.forcestopped (reply = the
+ *                          same) | < 0 internal error
+ *       op 0 EXEC  payload = source, exec'd in the persistent __main__ dict
+ *       op 1 EVAL  payload = expression, reply = repr(value) (UTF-8)
+ *       op >= 16   handler registered with _gears.register(op, fn):
+ *                  reply = fn(payload) (bytes-like, str or None)
+ *   gears_abort_info() -> u32  address of struct gears_abort_info
+ *   wizer.initialize()     only with -DGEARS_WIZER (snapshot build)
+ */
+#ifndef Py_BUILD_CORE_BUILTIN
+#  define Py_BUILD_CORE_MODULE 1
+#endif
+#define PY_SSIZE_T_CLEAN
+#include "Python.h"
+#include "pycore_object.h"   /* _Py_SetImmortal */
+#include "pycore_ceval.h"    /* _PY_ASYNC_EXCEPTION_BIT, _Py_set_eval_breaker_bit */
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#ifndef __wasi__
+#  error "_gears is built for wasm32-wasi only"
+#endif
+
+#define GEARS_IMPORT(name) __attribute__((import_module("gears"), import_name(name)))
+GEARS_IMPORT("take")   extern void    gears_host_take(void *dst);
+GEARS_IMPORT("reply")  extern void    gears_host_reply(const void *src, int32_t len);
+GEARS_IMPORT("call")   extern int32_t gears_host_call(const void *req, int32_t len);
+GEARS_IMPORT("result") extern void    gears_host_result(void *dst);
+GEARS_IMPORT("yield")  extern int32_t gears_host_yield(void);
+
+/* keep in sync with abi/abi.go */
+#define GEARS_ABI_VERSION 1
+enum { OP_EXEC = 0, OP_EVAL = 1, OP_FIRST_HANDLER = 16, OP_LIMIT = 1 << 30 };
+enum { ST_OK = 0, ST_PYERR = 1, ST_STOPPED = 2,
+       ST_NOTINIT = -1, ST_INTERNAL = -2, ST_BADARG = -3 };
+enum { CALL_STOPPED = -3 };
+#define CODE_CACHE_MAX 1024
+#define RESP_MAX_DEPTH 512
+
+/* Read by the host after gears_init (wasm32 addresses / values). */
+struct gears_abort_info {
+    uint32_t version;             /* GEARS_ABI_VERSION */
+    uint32_t eval_breaker_addr;   /* &tstate->eval_breaker */
+    uint32_t async_exc_addr;      /* &tstate->async_exc */
+    uint32_t exc_value;           /* the immortal gears.forcestopped type */
+    uint32_t bit;                 /* _PY_ASYNC_EXCEPTION_BIT */
+    uint32_t depth_addr;          /* &g_depth */
+};
+
+static struct gears_abort_info g_abort_info;
+static PyObject *g_globals;        /* __main__.__dict__ (persistent namespace) */
+static PyObject *g_handlers;       /* {op: callable} */
+static PyObject *g_exec_cache;     /* {source bytes: code} */
+static PyObject *g_eval_cache;
+static PyObject *g_error;          /* gears.error */
+static PyObject *g_flat_error;     /* gears.flat_error */
+static PyObject *g_force_stopped;  /* gears.forcestopped, immortal */
+static PyObject *g_format_exception; /* traceback.format_exception */
+static int32_t g_depth;
+static int g_reporting;            /* formatting an exception: ignore stop polls */
+
+/* ------------------------------------------------------------------ */
+/* Yield hook (guest/c/shadow/pycore_emscripten_signal.h)             */
+
+#ifndef GEARS_YIELD_EVERY
+#  define GEARS_YIELD_EVERY 1000
+#endif
+int32_t _gears_yield_countdown = GEARS_YIELD_EVERY;
+
+static inline int
+stop_wanted(void)
+{
+    _gears_yield_countdown = GEARS_YIELD_EVERY;
+    return gears_host_yield() != 0 && g_force_stopped != NULL && g_globals != NULL && !g_reporting;
+}
+
+/* Eval loop, right before it tests eval_breaker: arming the asynchronous
+ * exception here makes that very check raise it. */
+void
+_gears_yield(void)
+{
+    if (stop_wanted()) {
+        PyThreadState *ts = _PyThreadState_GET();
+        PyObject *old = ts->async_exc;
+        ts->async_exc = g_force_stopped;          /* immortal: no INCREF */
+        Py_XDECREF(old);
+        _Py_set_eval_breaker_bit(ts, _PY_ASYNC_EXCEPTION_BIT);
+    }
+}
+
+/* PyErr_CheckSignals() and PyIter_Next() (long C loops). */
+int
+_gears_check_signals(void)
+{
+    if (stop_wanted()) {
+        PyErr_SetString(g_force_stopped, "execution was stopped");
+        return -1;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Host calls                                                          */
+
+/* Send req to the host; on success return the reply as a new PyMem buffer
+ * (*out, *outlen; *out may be NULL for an empty reply). -1 with an
+ * exception set on failure. */
+static int
+host_call(const char *req, Py_ssize_t len, char **out, Py_ssize_t *outlen)
+{
+    if (len > INT32_MAX) {
+        PyErr_SetString(g_error, "host call request too large");
+        return -1;
+    }
+    /* The host may re-enter gears_invoke from inside this call. */
+    int32_t n = gears_host_call(req, (int32_t)len);
+    if (n == CALL_STOPPED) {
+        PyErr_SetString(g_force_stopped, "execution was stopped");
+        return -1;
+    }
+    if (n < 0) {
+        PyErr_Format(g_error, "host call failed: %d", (int)n);
+        return -1;
+    }
+    *out = NULL;
+    *outlen = n;
+    if (n > 0) {
+        *out = PyMem_Malloc(n);
+        if (*out == NULL) {
+            /* the host drops the pending reply at the next call */
+            PyErr_NoMemory();
+            return -1;
+        }
+        gears_host_result(*out);
+    }
+    return 0;
+}
+
+/* ---- RESP3 encoding of a request: an array of bulk strings ---------- */
+
+typedef struct {
+    const char *p;
+    Py_ssize_t n;
+} chunk;
+
+/* Encode [head..., items...] where head are C strings and items Python
+ * objects (bytes/bytearray raw, str as UTF-8, anything else str()'ed).
+ * Returns a PyMem buffer or NULL with an exception set. */
+static char *
+encode_request(const char **head, int nhead, PyObject *const *items, Py_ssize_t nitems,
+               Py_ssize_t *outlen)
+{
+    Py_ssize_t total = nhead + nitems;
+    chunk *c = PyMem_Malloc(sizeof(chunk) * (total ? total : 1));
+    PyObject **keep = PyMem_Calloc(nitems ? nitems : 1, sizeof(PyObject *));
+    char *buf = NULL;
+    if (c == NULL || keep == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (int i = 0; i < nhead; i++) {
+        c[i].p = head[i];
+        c[i].n = (Py_ssize_t)strlen(head[i]);
+    }
+    for (Py_ssize_t i = 0; i < nitems; i++) {
+        PyObject *o = items[i];
+        chunk *ci = &c[nhead + i];
+        if (PyBytes_Check(o)) {
+            ci->p = PyBytes_AS_STRING(o);
+            ci->n = PyBytes_GET_SIZE(o);
+            continue;
+        }
+        if (PyByteArray_Check(o)) {
+            ci->p = PyByteArray_AS_STRING(o);
+            ci->n = PyByteArray_GET_SIZE(o);
+            continue;
+        }
+        if (!PyUnicode_Check(o)) {
+            o = keep[i] = PyObject_Str(o);
+            if (o == NULL) {
+                goto done;
+            }
+        }
+        ci->p = PyUnicode_AsUTF8AndSize(o, &ci->n);
+        if (ci->p == NULL) {
+            goto done;
+        }
+    }
+    Py_ssize_t size = 32;
+    for (Py_ssize_t i = 0; i < total; i++) {
+        size += c[i].n + 32;
+    }
+    buf = PyMem_Malloc(size);
+    if (buf == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    char *p = buf;
+    p += sprintf(p, "*%zd\r\n", total);
+    for (Py_ssize_t i = 0; i < total; i++) {
+        p += sprintf(p, "$%zd\r\n", c[i].n);
+        memcpy(p, c[i].p, c[i].n);
+        p += c[i].n;
+        *p++ = '\r';
+        *p++ = '\n';
+    }
+    *outlen = p - buf;
+done:
+    if (keep != NULL) {
+        for (Py_ssize_t i = 0; i < nitems; i++) {
+            Py_XDECREF(keep[i]);
+        }
+    }
+    PyMem_Free(keep);
+    PyMem_Free(c);
+    return buf;
+}
+
+/* ---- RESP3 decoding of a reply --------------------------------------- */
+
+typedef struct {
+    const char *p, *end;
+} reader;
+
+static int
+protocol_error(const char *what)
+{
+    PyErr_Format(g_error, "bad reply from host: %s", what);
+    return -1;
+}
+
+/* Read the line at r->p (without CRLF). */
+static int
+read_line(reader *r, const char **line, Py_ssize_t *len)
+{
+    const char *s = r->p;
+    for (const char *q = s; q + 1 < r->end; q++) {
+        if (q[0] == '\r' && q[1] == '\n') {
+            *line = s;
+            *len = q - s;
+            r->p = q + 2;
+            return 0;
+        }
+    }
+    return protocol_error("truncated line");
+}
+
+static int
+parse_int(const char *s, Py_ssize_t n, long long *v)
+{
+    if (n <= 0 || n > 20) {
+        return protocol_error("bad integer");
+    }
+    int neg = 0;
+    Py_ssize_t i = 0;
+    if (s[0] == '-' || s[0] == '+') {
+        neg = s[0] == '-';
+        i = 1;
+        if (n == 1) {
+            return protocol_error("bad integer");
+        }
+    }
+    unsigned long long x = 0;
+    for (; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9') {
+            return protocol_error("bad integer");
+        }
+        unsigned long long nx = x * 10 + (unsigned)(s[i] - '0');
+        if (nx / 10 != x) {
+            return protocol_error("integer overflow");
+        }
+        x = nx;
+    }
+    if (x > (unsigned long long)LLONG_MAX + (neg ? 1 : 0)) {
+        return protocol_error("integer overflow");
+    }
+    *v = neg ? (long long)(0 - x) : (long long)x;
+    return 0;
+}
+
+/* str if valid UTF-8, else bytearray */
+static PyObject *
+text_or_bytearray(const char *s, Py_ssize_t n)
+{
+    PyObject *o = PyUnicode_DecodeUTF8(s, n, "strict");
+    if (o == NULL && PyErr_ExceptionMatches(PyExc_UnicodeDecodeError)) {
+        PyErr_Clear();
+        o = PyByteArray_FromStringAndSize(s, n);
+    }
+    return o;
+}
+
+/* Read a length-prefixed payload ("$<n>\r\n<bytes>\r\n"); *s = NULL for null */
+static int
+read_blob(reader *r, const char *line, Py_ssize_t ll, const char **s, Py_ssize_t *n)
+{
+    long long len;
+    if (parse_int(line, ll, &len) < 0) {
+        return -1;
+    }
+    if (len < 0) {
+        *s = NULL;
+        *n = 0;
+        return 0;
+    }
+    if (len > r->end - r->p - 2 || r->p[len] != '\r' || r->p[len + 1] != '\n') {
+        return protocol_error("truncated bulk string");
+    }
+    *s = r->p;
+    *n = (Py_ssize_t)len;
+    r->p += len + 2;
+    return 0;
+}
+
+/* Decode one frame. Top-level error replies raise gears.error; errors
+ * nested in aggregates become str (RedisGears 1.2 does the same). */
+static PyObject *
+decode(reader *r, int depth)
+{
+    if (depth > RESP_MAX_DEPTH) {
+        protocol_error("nested too deeply");
+        return NULL;
+    }
+    if (r->p >= r->end) {
+        protocol_error("truncated reply");
+        return NULL;
+    }
+    char t = *r->p++;
+    const char *line, *s;
+    Py_ssize_t ll, n;
+    long long v;
+    if (read_line(r, &line, &ll) < 0) {
+        return NULL;
+    }
+    switch (t) {
+    case '+':
+        return text_or_bytearray(line, ll);
+    case '-':
+        if (depth == 0) {
+            PyObject *msg = text_or_bytearray(line, ll);
+            if (msg != NULL) {
+                PyErr_SetObject(g_error, msg);
+                Py_DECREF(msg);
+            }
+            return NULL;
+        }
+        return text_or_bytearray(line, ll);
+    case ':':
+        if (parse_int(line, ll, &v) < 0) {
+            return NULL;
+        }
+        return PyLong_FromLongLong(v);
+    case '$':
+    case '=':
+    case '!':
+        if (read_blob(r, line, ll, &s, &n) < 0) {
+            return NULL;
+        }
+        if (s == NULL) {
+            Py_RETURN_NONE;
+        }
+        if (t == '=') {   /* verbatim: "txt:" + content */
+            if (n < 4 || s[3] != ':') {
+                protocol_error("bad verbatim string");
+                return NULL;
+            }
+            s += 4;
+            n -= 4;
+        }
+        if (t == '!' && depth == 0) {
+            PyObject *msg = text_or_bytearray(s, n);
+            if (msg != NULL) {
+                PyErr_SetObject(g_error, msg);
+                Py_DECREF(msg);
+            }
+            return NULL;
+        }
+        return text_or_bytearray(s, n);
+    case '_':
+        Py_RETURN_NONE;
+    case '#':
+        if (ll != 1 || (line[0] != 't' && line[0] != 'f')) {
+            protocol_error("bad boolean");
+            return NULL;
+        }
+        return PyLong_FromLong(line[0] == 't');
+    case ',': {
+        char tmp[64];
+        if (ll <= 0 || ll >= (Py_ssize_t)sizeof(tmp)) {
+            protocol_error("bad double");
+            return NULL;
+        }
+        memcpy(tmp, line, ll);
+        tmp[ll] = 0;
+        if (strcmp(tmp, "inf") == 0 || strcmp(tmp, "+inf") == 0) {
+            return PyFloat_FromDouble(Py_HUGE_VAL);
+        }
+        if (strcmp(tmp, "-inf") == 0) {
+            return PyFloat_FromDouble(-Py_HUGE_VAL);
+        }
+        if (strcmp(tmp, "nan") == 0) {
+            return PyFloat_FromDouble(Py_NAN);
+        }
+        char *endp;
+        double d = PyOS_string_to_double(tmp, &endp, NULL);
+        if (d == -1.0 && PyErr_Occurred()) {
+            return NULL;
+        }
+        if (*endp) {
+            protocol_error("bad double");
+            return NULL;
+        }
+        return PyFloat_FromDouble(d);
+    }
+    case '(': {
+        char *tmp = PyMem_Malloc(ll + 1);
+        if (tmp == NULL) {
+            return PyErr_NoMemory();
+        }
+        memcpy(tmp, line, ll);
+        tmp[ll] = 0;
+        PyObject *o = PyLong_FromString(tmp, NULL, 10);
+        PyMem_Free(tmp);
+        return o;
+    }
+    case '*':
+    case '~':
+    case '>':
+    case '%': {
+        if (parse_int(line, ll, &v) < 0) {
+            return NULL;
+        }
+        if (v < 0) {
+            if (t == '*') {
+                Py_RETURN_NONE;   /* RESP2 null array */
+            }
+            protocol_error("negative aggregate length");
+            return NULL;
+        }
+        long long count = (t == '%') ? 2 * v : v;
+        /* every element takes at least 3 bytes: a cheap bound against
+           absurd lengths */
+        if (count > (r->end - r->p) / 3) {
+            protocol_error("truncated aggregate");
+            return NULL;
+        }
+        PyObject *list = PyList_New((Py_ssize_t)count);
+        if (list == NULL) {
+            return NULL;
+        }
+        for (long long i = 0; i < count; i++) {
+            PyObject *e = decode(r, depth + 1);
+            if (e == NULL) {
+                Py_DECREF(list);
+                return NULL;
+            }
+            PyList_SET_ITEM(list, (Py_ssize_t)i, e);
+        }
+        return list;
+    }
+    case '|': {   /* attributes: skip them, return the value that follows */
+        if (parse_int(line, ll, &v) < 0) {
+            return NULL;
+        }
+        for (long long i = 0; i < 2 * v; i++) {
+            PyObject *e = decode(r, depth + 1);
+            if (e == NULL) {
+                return NULL;
+            }
+            Py_DECREF(e);
+        }
+        return decode(r, depth);
+    }
+    default:
+        protocol_error("unknown type byte");
+        return NULL;
+    }
+}
+
+/* host call with a RESP request; returns the decoded reply */
+static PyObject *
+call_decoded(const char **head, int nhead, PyObject *const *items, Py_ssize_t nitems)
+{
+    Py_ssize_t reqlen, replen;
+    char *req = encode_request(head, nhead, items, nitems, &reqlen);
+    if (req == NULL) {
+        return NULL;
+    }
+    char *rep;
+    int rc = host_call(req, reqlen, &rep, &replen);
+    PyMem_Free(req);
+    if (rc < 0) {
+        return NULL;
+    }
+    reader r = {rep, rep + replen};
+    PyObject *res = decode(&r, 0);
+    if (res != NULL && r.p != r.end) {
+        Py_CLEAR(res);
+        protocol_error("trailing bytes");
+    }
+    PyMem_Free(rep);
+    return res;
+}
+
+/* ------------------------------------------------------------------ */
+/* Python-facing functions                                             */
+
+static PyObject *
+gears_call(PyObject *module, PyObject *arg)
+{
+    Py_buffer view;
+    if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0) {
+        return NULL;
+    }
+    char *rep;
+    Py_ssize_t n;
+    int rc = host_call(view.buf, view.len, &rep, &n);
+    PyBuffer_Release(&view);
+    if (rc < 0) {
+        return NULL;
+    }
+    PyObject *res = PyBytes_FromStringAndSize(rep ? rep : "", n);
+    PyMem_Free(rep);
+    return res;
+}
+
+static PyObject *
+gears_execute(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs == 0) {
+        return PyList_New(0);
+    }
+    if (!PyUnicode_Check(args[0])) {
+        PyErr_SetString(g_error, "the given command must be a string");
+        return NULL;
+    }
+    static const char *head[] = {"execute"};
+    return call_decoded(head, 1, args, nargs);
+}
+
+static PyObject *
+gears_sleep(PyObject *module, PyObject *arg)
+{
+    double secs = PyFloat_AsDouble(arg);
+    if (secs == -1.0 && PyErr_Occurred()) {
+        return NULL;
+    }
+    if (secs < 0 || secs != secs) {
+        PyErr_SetString(PyExc_ValueError, "sleep length must be non-negative");
+        return NULL;
+    }
+    char num[40];
+    snprintf(num, sizeof num, "%.17g", secs);
+    const char *head[] = {"sleep", num};
+    PyObject *res = call_decoded(head, 2, NULL, 0);
+    if (res == NULL) {
+        return NULL;
+    }
+    Py_DECREF(res);
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+gears_log(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2 || !PyUnicode_Check(args[0]) || !PyUnicode_Check(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "log(level: str, msg: str)");
+        return NULL;
+    }
+    static const char *head[] = {"log"};
+    PyObject *res = call_decoded(head, 1, args, 2);
+    if (res == NULL) {
+        return NULL;
+    }
+    Py_DECREF(res);
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+gears_register(PyObject *module, PyObject *args)
+{
+    int op;
+    PyObject *fn;
+    if (!PyArg_ParseTuple(args, "iO:register", &op, &fn)) {
+        return NULL;
+    }
+    if (op < OP_FIRST_HANDLER || op >= OP_LIMIT) {
+        PyErr_Format(PyExc_ValueError, "op must be in [%d, %d)", OP_FIRST_HANDLER, OP_LIMIT);
+        return NULL;
+    }
+    if (fn != Py_None && !PyCallable_Check(fn)) {
+        PyErr_SetString(PyExc_TypeError, "handler must be callable or None");
+        return NULL;
+    }
+    PyObject *key = PyLong_FromLong(op);
+    if (key == NULL) {
+        return NULL;
+    }
+    int rc;
+    if (fn == Py_None) {
+        rc = PyDict_Pop(g_handlers, key, NULL);
+        rc = rc < 0 ? -1 : 0;
+    }
+    else {
+        rc = PyDict_SetItem(g_handlers, key, fn);
+    }
+    Py_DECREF(key);
+    if (rc < 0) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+gears_depth(PyObject *module, PyObject *unused)
+{
+    return PyLong_FromLong(g_depth);
+}
+
+static PyMethodDef gears_methods[] = {
+    {"call", gears_call, METH_O,
+     "call(data) -> bytes: raw host call (data is a RESP3 request frame)."},
+    {"execute", _PyCFunction_CAST(gears_execute), METH_FASTCALL,
+     "execute(command, *args): run a Redis command on the host, return its reply."},
+    {"sleep", gears_sleep, METH_O, "sleep(seconds): sleep on the host."},
+    {"log", _PyCFunction_CAST(gears_log), METH_FASTCALL,
+     "log(level, msg): write a log line on the host."},
+    {"register", gears_register, METH_VARARGS,
+     "register(op, fn): fn(payload: bytes) -> bytes|str|None handles invoke op (>= 16); "
+     "fn=None removes it."},
+    {"depth", gears_depth, METH_NOARGS, "depth() -> current invoke nesting depth."},
+    {NULL, NULL, 0, NULL}
+};
+
+static int
+gears_exec(PyObject *m)
+{
+    if (g_error == NULL) {
+        g_error = PyErr_NewExceptionWithDoc("gears.error",
+            "Error raised by the gears API (e.g. a command error reply).",
+            PyExc_Exception, NULL);
+        if (g_error == NULL) {
+            return -1;
+        }
+        g_flat_error = PyErr_NewExceptionWithDoc("gears.flat_error",
+            "Error recorded verbatim, without a traceback.", g_error, NULL);
+        if (g_flat_error == NULL) {
+            return -1;
+        }
+        g_force_stopped = PyErr_NewExceptionWithDoc("gears.forcestopped",
+            "Raised when the host stops the running execution.",
+            PyExc_BaseException, NULL);
+        if (g_force_stopped == NULL) {
+            return -1;
+        }
+        /* Immortal: the eval loop Py_DECREFs tstate->async_exc after raising
+           it, and it may be armed any number of times without INCREF. */
+        _Py_SetImmortal(g_force_stopped);
+        g_handlers = PyDict_New();
+        if (g_handlers == NULL) {
+            return -1;
+        }
+    }
+    if (PyModule_AddObjectRef(m, "error", g_error) < 0 ||
+        PyModule_AddObjectRef(m, "flat_error", g_flat_error) < 0 ||
+        PyModule_AddObjectRef(m, "forcestopped", g_force_stopped) < 0 ||
+        PyModule_AddObjectRef(m, "handlers", g_handlers) < 0 ||
+        PyModule_AddIntConstant(m, "ABI_VERSION", GEARS_ABI_VERSION) < 0) {
+        return -1;
+    }
+    return 0;
+}
+
+static PyModuleDef_Slot gears_slots[] = {
+    {Py_mod_exec, gears_exec},
+    {Py_mod_multiple_interpreters, Py_MOD_MULTIPLE_INTERPRETERS_NOT_SUPPORTED},
+    {Py_mod_gil, Py_MOD_GIL_NOT_USED},
+    {0, NULL}
+};
+
+static struct PyModuleDef gears_module = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "_gears",
+    .m_doc = "Bridge between the Python guest and the wasmgears host.",
+    .m_size = 0,
+    .m_methods = gears_methods,
+    .m_slots = gears_slots,
+};
+
+PyMODINIT_FUNC
+PyInit__gears(void)
+{
+    return PyModuleDef_Init(&gears_module);
+}
+
+/* ------------------------------------------------------------------ */
+/* Reactor exports                                                     */
+
+static int
+run_init_code(void)
+{
+    /* CPython's time.sleep fails with ENOTSUP on this WASI: sleep on the host.
+       /usr/local/site (the session's read-only requirements) goes on sys.path
+       when the host mounted it. */
+    static const char code[] =
+        "import sys, time, _gears\n"
+        "time.sleep = _gears.sleep\n"
+        "def _wg_site():\n"
+        "    import os\n"
+        "    if os.path.isdir('/usr/local/site') and '/usr/local/site' not in sys.path:\n"
+        "        sys.path.append('/usr/local/site')\n"
+        "_wg_site()\n"
+        "del _wg_site\n";
+    PyObject *res = PyRun_String(code, Py_file_input, g_globals, g_globals);
+    if (res == NULL) {
+        return -1;
+    }
+    Py_DECREF(res);
+    /* keep __main__ clean: only what the user creates */
+    if (PyDict_PopString(g_globals, "sys", NULL) < 0 ||
+        PyDict_PopString(g_globals, "time", NULL) < 0 ||
+        PyDict_PopString(g_globals, "_gears", NULL) < 0) {
+        return -1;
+    }
+    return 0;
+}
+
+__attribute__((export_name("gears_init")))
+int32_t
+gears_init(void)
+{
+    if (g_globals != NULL) {
+        return ST_OK;
+    }
+    PyStatus status;
+    PyConfig config;
+    PyConfig_InitIsolatedConfig(&config);
+    config.install_signal_handlers = 0;
+    config.site_import = 0;
+    config.write_bytecode = 0;
+    config.buffered_stdio = 0;
+    status = PyConfig_SetString(&config, &config.home, L"/usr/local");
+    if (PyStatus_Exception(status)) {
+        goto fail;
+    }
+    status = PyConfig_SetString(&config, &config.program_name, L"python");
+    if (PyStatus_Exception(status)) {
+        goto fail;
+    }
+    status = Py_InitializeFromConfig(&config);
+    if (PyStatus_Exception(status)) {
+        goto fail;
+    }
+    PyConfig_Clear(&config);
+
+    PyObject *mod = PyImport_ImportModule("_gears");
+    PyObject *main = PyImport_AddModule("__main__");    /* borrowed */
+    if (mod == NULL || main == NULL) {
+        goto pyfail;
+    }
+    Py_DECREF(mod);
+    g_globals = Py_NewRef(PyModule_GetDict(main));
+    g_exec_cache = PyDict_New();
+    g_eval_cache = PyDict_New();
+    if (g_exec_cache == NULL || g_eval_cache == NULL || run_init_code() < 0) {
+        goto pyfail;
+    }
+    PyObject *tb = PyImport_ImportModule("traceback");
+    if (tb == NULL) {
+        goto pyfail;
+    }
+    g_format_exception = PyObject_GetAttrString(tb, "format_exception");
+    Py_DECREF(tb);
+    if (g_format_exception == NULL) {
+        goto pyfail;
+    }
+    PyThreadState *ts = PyThreadState_Get();
+    g_abort_info.version = GEARS_ABI_VERSION;
+    g_abort_info.eval_breaker_addr = (uint32_t)(uintptr_t)&ts->eval_breaker;
+    g_abort_info.async_exc_addr = (uint32_t)(uintptr_t)&ts->async_exc;
+    g_abort_info.exc_value = (uint32_t)(uintptr_t)g_force_stopped;
+    g_abort_info.bit = _PY_ASYNC_EXCEPTION_BIT;
+    g_abort_info.depth_addr = (uint32_t)(uintptr_t)&g_depth;
+    return ST_OK;
+pyfail:
+    PyErr_Print();
+    Py_CLEAR(g_globals);
+    return ST_INTERNAL;
+fail:
+    PyConfig_Clear(&config);
+    fprintf(stderr, "gears_init: %s: %s\n", status.func ? status.func : "?",
+            status.err_msg ? status.err_msg : "?");
+    return ST_INTERNAL;
+}
+
+#ifdef GEARS_WIZER
+/* wizer pre-initialisation: C constructors + CPython init; the snapshot is
+ * taken after this returns and the host must not run _initialize again. */
+extern void _initialize(void);   /* crt1-reactor.o */
+
+__attribute__((export_name("wizer.initialize")))
+void
+gears_wizer_initialize(void)
+{
+    _initialize();
+    if (gears_init() != ST_OK) {
+        __builtin_trap();
+    }
+}
+#endif
+
+__attribute__((export_name("gears_abort_info")))
+uint32_t
+gears_abort_info(void)
+{
+    return (uint32_t)(uintptr_t)&g_abort_info;
+}
+
+static PyObject *
+get_code(PyObject *src, int mode)
+{
+    PyObject *cache = (mode == Py_eval_input) ? g_eval_cache : g_exec_cache;
+    PyObject *code = PyDict_GetItemWithError(cache, src);   /* borrowed */
+    if (code != NULL) {
+        return Py_NewRef(code);
+    }
+    if (PyErr_Occurred()) {
+        return NULL;
+    }
+    code = Py_CompileString(PyBytes_AS_STRING(src), "<string>", mode);
+    if (code != NULL) {
+        if (PyDict_GET_SIZE(cache) >= CODE_CACHE_MAX) {
+            PyDict_Clear(cache);
+        }
+        if (PyDict_SetItem(cache, src, code) < 0) {
+            Py_CLEAR(code);
+        }
+    }
+    return code;
+}
+
+/* Send a result object back through gears.reply: 0, or -1 with an error. */
+static int
+send_reply(PyObject *res)
+{
+    if (res == Py_None) {
+        gears_host_reply(NULL, 0);
+        return 0;
+    }
+    if (PyUnicode_Check(res)) {
+        Py_ssize_t n;
+        const char *s = PyUnicode_AsUTF8AndSize(res, &n);
+        if (s == NULL) {
+            return -1;
+        }
+        gears_host_reply(s, (int32_t)n);
+        return 0;
+    }
+    Py_buffer v;
+    if (PyObject_GetBuffer(res, &v, PyBUF_SIMPLE) < 0) {
+        PyErr_Format(PyExc_TypeError,
+                     "handler result must be bytes-like, str or None, not %.100s",
+                     Py_TYPE(res)->tp_name);
+        return -1;
+    }
+    gears_host_reply(v.buf, (int32_t)v.len);
+    PyBuffer_Release(&v);
+    return 0;
+}
+
+/* Consume the raised exception and reply with its formatted traceback. */
+static int32_t
+report_exception(void)
+{
+    PyObject *exc = PyErr_GetRaisedException();
+    if (exc == NULL) {
+        gears_host_reply("SystemError: error return without exception set\n", 49);
+        return ST_PYERR;
+    }
+    g_reporting = 1;
+    int32_t st = PyErr_GivenExceptionMatches(exc, g_force_stopped) ? ST_STOPPED : ST_PYERR;
+    PyObject *text = NULL;
+    PyObject *lines = PyObject_CallOneArg(g_format_exception, exc);
+    if (lines != NULL) {
+        PyObject *empty = PyUnicode_FromStringAndSize(NULL, 0);
+        if (empty != NULL) {
+            text = PyUnicode_Join(empty, lines);
+            Py_DECREF(empty);
+        }
+        Py_DECREF(lines);
+    }
+    if (text == NULL) {
+        /* formatting failed: fall back to "Type: message" */
+        PyErr_Clear();
+        text = PyUnicode_FromFormat("%s: %S\n", _PyType_Name(Py_TYPE(exc)), exc);
+        if (text == NULL) {
+            PyErr_Clear();
+            text = PyUnicode_FromFormat("%s: <exception str() failed>\n",
+                                        _PyType_Name(Py_TYPE(exc)));
+        }
+    }
+    Py_DECREF(exc);
+    if (text == NULL || send_reply(text) < 0) {
+        PyErr_Clear();
+        gears_host_reply("Exception: <unprintable>\n", 25);
+    }
+    Py_XDECREF(text);
+    g_reporting = 0;
+    return st;
+}
+
+__attribute__((export_name("gears_invoke")))
+int32_t
+gears_invoke(int32_t op, int32_t len)
+{
+    if (g_globals == NULL) {
+        return ST_NOTINIT;
+    }
+    if (len < 0 || op < 0) {
+        return ST_BADARG;
+    }
+    PyObject *payload = PyBytes_FromStringAndSize(NULL, len);
+    if (payload == NULL) {
+        PyErr_Clear();
+        return ST_INTERNAL;
+    }
+    if (len > 0) {
+        gears_host_take(PyBytes_AS_STRING(payload));
+    }
+    g_depth++;
+    PyObject *res = NULL;
+    if (op == OP_EXEC || op == OP_EVAL) {
+        PyObject *code = get_code(payload, op == OP_EXEC ? Py_file_input : Py_eval_input);
+        if (code != NULL) {
+            res = PyEval_EvalCode(code, g_globals, g_globals);
+            Py_DECREF(code);
+            if (res != NULL && op == OP_EVAL) {
+                Py_SETREF(res, PyObject_Repr(res));
+            }
+            else if (res != NULL) {
+                Py_SETREF(res, Py_None);
+            }
+        }
+    }
+    else if (op >= OP_FIRST_HANDLER) {
+        PyObject *key = PyLong_FromLong(op);
+        PyObject *fn = key ? PyDict_GetItemWithError(g_handlers, key) : NULL;
+        Py_XDECREF(key);
+        if (fn != NULL) {
+            Py_INCREF(fn);
+            res = PyObject_CallOneArg(fn, payload);
+            Py_DECREF(fn);
+        }
+        else if (!PyErr_Occurred()) {
+            PyErr_Format(PyExc_LookupError, "no handler registered for op %d", (int)op);
+        }
+    }
+    else {
+        PyErr_Format(PyExc_ValueError, "unknown op %d", (int)op);
+    }
+    g_depth--;
+    Py_DECREF(payload);
+    int32_t st = ST_OK;
+    if (res == NULL || send_reply(res) < 0) {
+        st = report_exception();
+    }
+    Py_XDECREF(res);
+    return st;
+}

@@ -1,0 +1,57 @@
+package server
+
+import "testing"
+
+func TestStringCommands(t *testing.T) {
+	s := startServer(t)
+	c := dial(t, s)
+	runSteps(t, c, []step{
+		{"set name alice", "OK"},
+		{"get name", `"alice"`},
+		{"set name bob nx", "(nil)"},
+		{"set name bob xx get", `"alice"`},
+		{"set missing v xx", "(nil)"},
+		{"set k v nx xx", "!ERR syntax error"},
+		{"set k v ex 0", "!ERR invalid expire time in 'set' command"},
+		{"set k v ex abc", "!ERR value is not an integer or out of range"},
+		{"set k v keepttl ex 10", "!ERR syntax error"},
+		{"get nosuch", "(nil)"},
+		{"set", "!ERR wrong number of arguments for 'set' command"},
+		{"setnx name x", "(integer) 0"},
+		{"setnx fresh x", "(integer) 1"},
+		{"getset fresh y", `"x"`},
+		{"getdel fresh", `"y"`},
+		{"getdel fresh", "(nil)"},
+		{"incr n", "(integer) 1"},
+		{"incrby n 10", "(integer) 11"},
+		{"decr n", "(integer) 10"},
+		{"decrby n 3", "(integer) 7"},
+		{"incr name", "!ERR value is not an integer or out of range"},
+		{"set big 9223372036854775807", "OK"},
+		{"incr big", "!ERR increment or decrement would overflow"},
+		{"incrbyfloat f 10.5", `"10.5"`},
+		{"incrbyfloat f 0.1", `"10.6"`},
+		{"incrbyfloat f abc", "!ERR value is not a valid float"},
+		{"append s hello", "(integer) 5"},
+		{"append s \" world\"", "(integer) 11"},
+		{"strlen s", "(integer) 11"},
+		{"getrange s 0 4", `"hello"`},
+		{"getrange s -5 -1", `"world"`},
+		{"getrange s 20 30", `""`},
+		{"setrange s 6 redis", "(integer) 11"},
+		{"get s", `"hello redis"`},
+		{"setrange pad 3 x", "(integer) 4"},
+		{"get pad", `"\x00\x00\x00x"`},
+		{"mset a 1 b 2", "OK"},
+		{"mget a b nosuch n", `["1" "2" (nil) "7"]`},
+		{"mset a", "!ERR wrong number of arguments for 'mset' command"},
+		{"msetnx a 1 c 3", "(integer) 0"},
+		{"msetnx c 3 d 4", "(integer) 1"},
+		{"setex e 100 v", "OK"},
+		{"setex e 0 v", "!ERR invalid expire time in 'setex' command"},
+		{"psetex e 100000 v", "OK"},
+		{"getex e persist", `"v"`},
+		{"getex e ex 100", `"v"`},
+		{"getex e persist ex 1", "!ERR syntax error"},
+	})
+}

@@ -1,0 +1,287 @@
+package storage
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/cockroachdb/pebble/v2"
+)
+
+// Error is an error whose text is sent to clients as is (a Redis error reply).
+type Error string
+
+func (e Error) Error() string { return string(e) }
+
+// Errors worded exactly as Redis 7 words them.
+const (
+	ErrWrongType   Error = "WRONGTYPE Operation against a key holding the wrong kind of value"
+	ErrNotInteger  Error = "ERR value is not an integer or out of range"
+	ErrNotFloat    Error = "ERR value is not a valid float"
+	ErrNoSuchKey   Error = "ERR no such key"
+	ErrOverflow    Error = "ERR increment or decrement would overflow"
+	ErrIndexRange  Error = "ERR index out of range"
+	ErrSyntax      Error = "ERR syntax error"
+	ErrNaN         Error = "ERR resulting score is not a number (NaN)"
+	ErrHashNotInt  Error = "ERR hash value is not an integer"
+	ErrHashNotFlt  Error = "ERR hash value is not a float"
+	ErrStringLarge Error = "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
+)
+
+// Event is a keyspace event: Redis' event name for a change (or a keymiss).
+type Event struct {
+	Name string // "set", "del", "expired", "hset", "keymiss", ...
+	DB   int
+	Key  []byte
+	Type Type   // type of the key the event is about (TypeNone after deletion)
+	Cmd  string // the command that caused it, lower case ("" for background expiry)
+}
+
+// Tx is one command's view of the keyspace: reads see the Tx's own writes,
+// writes commit atomically as one Pebble batch. A Tx runs under the
+// keyspace lock and is used by one goroutine.
+type Tx struct {
+	db     *DB
+	DB     int    // selected logical database
+	Cmd    string // lower-case command name, stamped on events
+	b      *pebble.Batch
+	now    int64
+	events []Event
+	noMiss bool
+	delta  [NumDBs]int64 // key count changes, applied on commit
+}
+
+// Begin starts a Tx on logical database n. The caller holds the lock.
+func (db *DB) Begin(n int) *Tx {
+	return &Tx{db: db, DB: n, now: db.now()}
+}
+
+// Now is the Tx's clock (fixed at Begin, like Redis' command time).
+func (tx *Tx) Now() int64 { return tx.now }
+
+// Store returns the DB the Tx belongs to.
+func (tx *Tx) Store() *DB { return tx.db }
+
+// SuppressKeymiss stops the Tx from emitting keymiss events (used by
+// internal reads, e.g. the gears readers).
+func (tx *Tx) SuppressKeymiss() { tx.noMiss = true }
+
+func (tx *Tx) batch() *pebble.Batch {
+	if tx.b == nil {
+		tx.b = tx.db.pdb.NewIndexedBatch()
+	}
+	return tx.b
+}
+
+// Dirty reports whether the Tx has writes.
+func (tx *Tx) Dirty() bool { return tx.b != nil && !tx.b.Empty() }
+
+// Commit applies the writes. Events stay available through Events.
+func (tx *Tx) Commit() error {
+	if tx.b == nil {
+		return nil
+	}
+	defer func() { tx.b.Close(); tx.b = nil }()
+	if tx.b.Empty() {
+		return nil
+	}
+	if err := tx.b.Commit(tx.db.wo); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	for i, d := range tx.delta {
+		if d != 0 {
+			tx.db.keyCounts[i].Add(d)
+		}
+	}
+	tx.delta = [NumDBs]int64{}
+	return nil
+}
+
+// Discard drops the writes and events.
+func (tx *Tx) Discard() {
+	if tx.b != nil {
+		tx.b.Close()
+		tx.b = nil
+	}
+	tx.events = nil
+	tx.delta = [NumDBs]int64{}
+}
+
+// Events returns the events collected so far.
+func (tx *Tx) Events() []Event { return tx.events }
+
+// TakeEvents returns and clears the collected events.
+func (tx *Tx) TakeEvents() []Event {
+	e := tx.events
+	tx.events = nil
+	return e
+}
+
+// Emit records a keyspace event for key in the Tx's database.
+func (tx *Tx) Emit(name string, key []byte, t Type) {
+	tx.events = append(tx.events, Event{Name: name, DB: tx.DB, Key: append([]byte(nil), key...), Type: t, Cmd: tx.Cmd})
+}
+
+func (tx *Tx) get(k []byte) ([]byte, error) {
+	var v []byte
+	var c io.Closer
+	var err error
+	if tx.b != nil {
+		v, c, err = tx.b.Get(k)
+	} else {
+		v, c, err = tx.db.pdb.Get(k)
+	}
+	if errors.Is(err, pebble.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	out := append([]byte{}, v...)
+	c.Close()
+	return out, nil
+}
+
+func (tx *Tx) set(k, v []byte) { tx.batch().Set(k, v, nil) }
+func (tx *Tx) del(k []byte)    { tx.batch().Delete(k, nil) }
+
+func (tx *Tx) iter(lower, upper []byte) *pebble.Iterator {
+	o := &pebble.IterOptions{LowerBound: lower, UpperBound: upper}
+	var it *pebble.Iterator
+	var err error
+	if tx.b != nil {
+		it, err = tx.b.NewIter(o)
+	} else {
+		it, err = tx.db.pdb.NewIter(o)
+	}
+	if err != nil {
+		panic(fmt.Sprintf("pebble iterator: %v", err)) // only fails on a closed DB
+	}
+	return it
+}
+
+// lookup returns the live meta of key, or nil. An expired key is deleted
+// on the spot (lazy expiry) and an "expired" event emitted.
+func (tx *Tx) lookup(key []byte) (*Meta, error) {
+	raw, err := tx.get(metaKey(tx.DB, key))
+	if err != nil || raw == nil {
+		return nil, err
+	}
+	m, err := decodeMeta(raw)
+	if err != nil {
+		return nil, fmt.Errorf("key %q: %w", key, err)
+	}
+	if m.ExpireAt != 0 && m.ExpireAt <= tx.now {
+		tx.removeObject(key, m)
+		tx.Emit("expired", key, m.Type)
+		tx.db.statsMu.Lock()
+		tx.db.expiredTotal++
+		tx.db.statsMu.Unlock()
+		return nil, nil
+	}
+	return m, nil
+}
+
+// Lookup returns the meta of a live key (nil when missing). Reads through
+// Lookup do not emit keymiss; commands call Miss for that.
+func (tx *Tx) Lookup(key []byte) (*Meta, error) { return tx.lookup(key) }
+
+// Miss emits a keymiss event for a read of a missing key.
+func (tx *Tx) Miss(key []byte) {
+	if !tx.noMiss {
+		tx.Emit("keymiss", key, TypeNone)
+	}
+}
+
+// lookupType returns the meta of key if it exists and has type t; nil if it
+// does not exist; ErrWrongType if it has another type.
+func (tx *Tx) lookupType(key []byte, t Type) (*Meta, error) {
+	m, err := tx.lookup(key)
+	if err != nil || m == nil {
+		return nil, err
+	}
+	if m.Type != t {
+		return nil, ErrWrongType
+	}
+	return m, nil
+}
+
+// readType is lookupType for read commands: a missing key emits keymiss.
+func (tx *Tx) readType(key []byte, t Type) (*Meta, error) {
+	m, err := tx.lookupType(key, t)
+	if err == nil && m == nil {
+		tx.Miss(key)
+	}
+	return m, err
+}
+
+// create makes a new, empty object of type t at key (the caller has checked
+// that key is free) with a fresh version.
+func (tx *Tx) create(t Type) *Meta {
+	tx.delta[tx.DB]++
+	return &Meta{Type: t, Version: tx.db.allocVersion(tx.batch())}
+}
+
+// putMeta writes the meta record (and keeps the expiry index in step with
+// the previous expire time old, 0 if none).
+func (tx *Tx) putMeta(key []byte, m *Meta, oldExpire int64) {
+	tx.set(metaKey(tx.DB, key), m.encode())
+	if oldExpire != m.ExpireAt {
+		if oldExpire != 0 {
+			tx.del(expiryKey(oldExpire, tx.DB, key))
+		}
+		if m.ExpireAt != 0 {
+			tx.set(expiryKey(m.ExpireAt, tx.DB, key), nil)
+		}
+	}
+}
+
+// removeObject deletes key's meta, its expiry index entry and its subkeys.
+func (tx *Tx) removeObject(key []byte, m *Meta) {
+	tx.delta[tx.DB]--
+	tx.del(metaKey(tx.DB, key))
+	if m.ExpireAt != 0 {
+		tx.del(expiryKey(m.ExpireAt, tx.DB, key))
+	}
+	if m.Type != TypeString {
+		p := dataPrefix(tx.DB, key, m.Version)
+		tx.batch().DeleteRange(p, prefixEnd(p), nil)
+		if m.Type == TypeZSet {
+			z := zscorePrefix(tx.DB, key, m.Version)
+			tx.batch().DeleteRange(z, prefixEnd(z), nil)
+		}
+	}
+}
+
+func (tx *Tx) sweepExpired(limit int) (int, error) {
+	it := tx.iter([]byte{prefixExpiry}, expiryKey(tx.now+1, 0, nil))
+	type exp struct {
+		db  int
+		key []byte
+	}
+	var due []exp
+	for ok := it.First(); ok && len(due) < limit; ok = it.Next() {
+		_, db, key, ok := decodeExpiryKey(it.Key())
+		if !ok {
+			continue
+		}
+		due = append(due, exp{db, append([]byte(nil), key...)})
+	}
+	if err := it.Close(); err != nil {
+		return 0, err
+	}
+	saved := tx.DB
+	defer func() { tx.DB = saved }()
+	n := 0
+	for _, e := range due {
+		tx.DB = e.db
+		m, err := tx.lookup(e.key) // deletes and emits when expired
+		if err != nil {
+			return n, err
+		}
+		if m == nil {
+			n++
+		}
+	}
+	return n, nil
+}

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/tidwall/redcon"
+
+	"github.com/wasmgears/wasmgears/storage"
 )
 
 // Client is one connection's state.
@@ -33,6 +35,12 @@ type Client struct {
 	killed          atomic.Bool
 	closeAfterReply bool
 	done            chan struct{}
+
+	// lockHeld: a gears session's atomic() holds the keyspace lock, so
+	// this (pseudo) client's commands run under that hold; their events
+	// wait in pending until the block ends.
+	lockHeld bool
+	pending  []storage.Event
 
 	multi      *multiState
 	watched    []waitKey

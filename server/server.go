@@ -306,8 +306,11 @@ func timeoutReply(ctx *Ctx, b *blockReq) {
 // it calls locked. It returns the events to deliver.
 func (s *Server) runTx(ctx *Ctx, r Runner, locked func()) ([]storage.Event, bool) {
 	mark := ctx.W.Len()
-	s.db.Lock()
-	defer s.db.Unlock()
+	held := ctx.C.lockHeld
+	if !held {
+		s.db.Lock()
+		defer s.db.Unlock()
+	}
 	tx := s.db.Begin(ctx.C.DB)
 	tx.Cmd = ctx.Cmd.Name
 	ctx.Tx = tx
@@ -323,6 +326,10 @@ func (s *Server) runTx(ctx *Ctx, r Runner, locked func()) ([]storage.Event, bool
 	s.touchWatched(evs)
 	if locked != nil {
 		locked()
+	}
+	if held { // delivered when the holder releases the lock
+		ctx.C.pending = append(ctx.C.pending, evs...)
+		return nil, true
 	}
 	return evs, true
 }

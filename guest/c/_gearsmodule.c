@@ -792,15 +792,6 @@ gears_init(void)
     if (g_exec_cache == NULL || g_eval_cache == NULL || run_init_code() < 0) {
         goto pyfail;
     }
-    PyObject *tb = PyImport_ImportModule("traceback");
-    if (tb == NULL) {
-        goto pyfail;
-    }
-    g_format_exception = PyObject_GetAttrString(tb, "format_exception");
-    Py_DECREF(tb);
-    if (g_format_exception == NULL) {
-        goto pyfail;
-    }
     PyThreadState *ts = PyThreadState_Get();
     g_abort_info.version = GEARS_ABI_VERSION;
     g_abort_info.eval_breaker_addr = (uint32_t)(uintptr_t)&ts->eval_breaker;
@@ -906,8 +897,19 @@ report_exception(void)
     }
     g_reporting = 1;
     int32_t st = PyErr_GivenExceptionMatches(exc, g_force_stopped) ? ST_STOPPED : ST_PYERR;
-    PyObject *text = NULL;
-    PyObject *lines = PyObject_CallOneArg(g_format_exception, exc);
+    PyObject *text = NULL, *lines = NULL;
+    if (g_format_exception == NULL) {
+        /* imported on first use: it pulls in linecache, textwrap, ... which
+           would add ~30 ms to every instance start */
+        PyObject *tb = PyImport_ImportModule("traceback");
+        if (tb != NULL) {
+            g_format_exception = PyObject_GetAttrString(tb, "format_exception");
+            Py_DECREF(tb);
+        }
+    }
+    if (g_format_exception != NULL) {
+        lines = PyObject_CallOneArg(g_format_exception, exc);
+    }
     if (lines != NULL) {
         PyObject *empty = PyUnicode_FromStringAndSize(NULL, 0);
         if (empty != NULL) {

@@ -1,0 +1,317 @@
+package host
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/wasmgears/wasmgears/abi"
+	"github.com/wasmgears/wasmgears/guest"
+)
+
+// Session is one RG.PYEXECUTE: one interpreter, driven by exactly one
+// goroutine at a time (its actor). Work reaches the actor through the
+// mailbox; a host call that blocks (sleep, a lock) keeps serving the
+// mailbox, re-entering the guest on the same goroutine.
+type Session struct {
+	ID          string
+	Description *string
+	Created     time.Time
+
+	g    *Gears
+	inst *Instance
+	out  *logWriter
+	mbox chan *task
+	quit chan struct{}
+	wg   sync.WaitGroup
+
+	lockHeld bool // the keyspace lock is held by this session's atomic()
+	// onCreate receives executions created by run() during a script.
+	onCreate func(*Execution)
+	// current is the running execution (for aborts during host calls).
+	current *Execution
+	// client is the server's per-session client state (opaque here).
+	Client any
+}
+
+type task struct {
+	fn   func(ctx context.Context, in *Instance) error
+	ctx  context.Context
+	err  error
+	done chan struct{}
+}
+
+// HoldsLock reports whether the session's atomic block holds the lock.
+func (s *Session) HoldsLock() bool { return s.lockHeld }
+
+func (g *Gears) newSession(ctx context.Context, id string, desc *string) (*Session, error) {
+	pi, err := g.pool.get(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("new session %s: %w", id, err)
+	}
+	s := &Session{ID: id, Description: desc, Created: time.Now(), g: g, inst: pi.inst, out: pi.out,
+		mbox: make(chan *task), quit: make(chan struct{})}
+	pi.out.setSession(id)
+	s.inst.OnCall = s.onCall
+	g.mu.Lock()
+	g.sessions[id] = s
+	g.mu.Unlock()
+	g.stats.SessionsCreated.Add(1)
+	s.wg.Add(1)
+	go s.actor()
+	return s, nil
+}
+
+func (s *Session) actor() {
+	defer s.wg.Done()
+	for {
+		select {
+		case t := <-s.mbox:
+			s.serve(t)
+		case <-s.quit:
+			return
+		}
+	}
+}
+
+func (s *Session) serve(t *task) {
+	t.err = t.fn(t.ctx, s.inst)
+	if s.inst.Depth() == 0 {
+		s.out.flush()
+	}
+	close(t.done)
+}
+
+// Do runs fn on the session's actor and waits for it.
+func (s *Session) Do(ctx context.Context, fn func(ctx context.Context, in *Instance) error) error {
+	t := &task{fn: fn, ctx: ctx, done: make(chan struct{})}
+	select {
+	case s.mbox <- t:
+	case <-s.quit:
+		return fmt.Errorf("session %s is closed", s.ID)
+	}
+	<-t.done
+	return t.err
+}
+
+// waitServing blocks the actor until done is closed or d passes (d < 0:
+// no timeout), serving the mailbox meanwhile. It reports whether done
+// closed.
+func (s *Session) waitServing(done <-chan struct{}, d time.Duration) bool {
+	var tc <-chan time.Time
+	if d >= 0 {
+		t := time.NewTimer(d)
+		defer t.Stop()
+		tc = t.C
+	}
+	for {
+		select {
+		case <-done:
+			return true
+		case <-tc:
+			return false
+		case t := <-s.mbox:
+			s.serve(t)
+		}
+	}
+}
+
+// release frees the session if nothing keeps it (no registrations yet).
+func (s *Session) release(ctx context.Context) { s.close(ctx) }
+
+func (s *Session) close(ctx context.Context) {
+	s.g.mu.Lock()
+	if s.g.sessions[s.ID] == s {
+		delete(s.g.sessions, s.ID)
+	}
+	s.g.mu.Unlock()
+	select {
+	case <-s.quit:
+		return
+	default:
+		close(s.quit)
+	}
+	s.wg.Wait()
+	if s.lockHeld {
+		s.lockHeld = false
+		s.g.backend.UnlockKeyspace(s)
+	}
+	s.out.flush()
+	s.inst.Close(ctx)
+}
+
+// onCall serves the guest's host calls (on the actor goroutine).
+func (s *Session) onCall(ctx context.Context, in *Instance, req []byte) ([]byte, error) {
+	v, _, err := abi.Decode(req)
+	if err != nil {
+		return nil, fmt.Errorf("session %s: bad host call: %w", s.ID, err)
+	}
+	if v.Kind != abi.KindArray || len(v.Elems) == 0 {
+		return nil, fmt.Errorf("session %s: host call is not an array", s.ID)
+	}
+	op := v.Elems[0].Str
+	raw := make([][]byte, 0, len(v.Elems)-1)
+	for _, a := range v.Elems[1:] {
+		raw = append(raw, a.Str)
+	}
+	switch string(op) {
+	case abi.CallExecute:
+		return s.g.backend.Execute(s, raw), nil
+	case abi.CallLog:
+		if len(raw) == 2 {
+			s.g.log.Log(ctx, logLevel(string(raw[0])), "GEARS: "+string(raw[1]), "session", s.ID)
+		}
+		return okReply, nil
+	case abi.CallSleep:
+		if len(raw) != 1 {
+			return nil, fmt.Errorf("sleep: want 1 argument")
+		}
+		sec, err := strconv.ParseFloat(string(raw[0]), 64)
+		if err != nil || sec < 0 {
+			return nil, fmt.Errorf("sleep: bad duration %q", raw[0])
+		}
+		var stop <-chan struct{}
+		if e := s.current; e != nil {
+			stop = e.abortc
+		}
+		if s.waitServing(stop, time.Duration(sec*float64(time.Second))) {
+			return nil, errStopped
+		}
+		return okReply, nil
+	case "config_get":
+		if len(raw) == 1 {
+			if v, ok := s.g.cfg.Extra(string(raw[0])); ok {
+				return abi.Bulk([]byte(v)).Encode(), nil
+			}
+		}
+		return nullReply, nil
+	case "gears_config":
+		if len(raw) == 1 {
+			if v, _, ok := s.g.cfg.Get(string(raw[0])); ok {
+				return abi.Bulk([]byte(v)).Encode(), nil
+			}
+		}
+		return nullReply, nil
+	case "atomic_begin":
+		if !s.lockHeld {
+			s.g.backend.LockKeyspace(s)
+			s.lockHeld = true
+		}
+		return okReply, nil
+	case "atomic_end":
+		if s.lockHeld {
+			s.lockHeld = false
+			s.g.backend.UnlockKeyspace(s)
+		}
+		return okReply, nil
+	case "keys_read":
+		if len(raw) != 4 {
+			return nil, fmt.Errorf("keys_read: want 4 arguments")
+		}
+		return s.g.backend.KeysRead(s, raw[0], raw[1], string(raw[2]) == "1", string(raw[3]) == "1"), nil
+	case "exec_create":
+		return s.createExecution(raw)
+	}
+	return errorReply("ERR unknown host call '" + string(op) + "'"), nil
+}
+
+var errStopped = fmt.Errorf("stopped")
+
+var (
+	okReply   = []byte("+OK\r\n")
+	nullReply = []byte("_\r\n")
+)
+
+func errorReply(msg string) []byte { return []byte("-" + msg + "\r\n") }
+
+func logLevel(l string) slog.Level {
+	switch l {
+	case "debug":
+		return slog.LevelDebug - 4
+	case "verbose":
+		return slog.LevelDebug
+	case "warning":
+		return slog.LevelWarn
+	}
+	return slog.LevelInfo
+}
+
+func randomBytes(n int) []byte {
+	b := make([]byte, n)
+	rand.Read(b)
+	return b
+}
+
+// logWriter sends guest stdout/stderr lines to the server log, tagged with
+// the session. Partial lines are kept until a newline or flush.
+type logWriter struct {
+	mu      sync.Mutex
+	log     *slog.Logger
+	session string
+	bufs    map[string][]byte // per stream
+}
+
+// streamWriter is one stream (stdout/stderr) of a logWriter.
+type streamWriter struct {
+	w    *logWriter
+	name string
+}
+
+func (w *logWriter) stream(name string) io.Writer { return streamWriter{w, name} }
+
+func (s streamWriter) Write(p []byte) (int, error) { return s.w.write(s.name, p) }
+
+func (w *logWriter) setSession(id string) {
+	w.mu.Lock()
+	w.session = id
+	w.mu.Unlock()
+}
+
+func (w *logWriter) write(stream string, p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.bufs == nil {
+		w.bufs = map[string][]byte{}
+	}
+	buf := append(w.bufs[stream], p...)
+	for {
+		i := bytes.IndexByte(buf, '\n')
+		if i < 0 {
+			break
+		}
+		w.emit(stream, buf[:i])
+		buf = buf[i+1:]
+	}
+	if len(buf) > 64<<10 { // a huge line without newline: emit it anyway
+		w.emit(stream, buf)
+		buf = nil
+	}
+	w.bufs[stream] = buf
+	return len(p), nil
+}
+
+func (w *logWriter) emit(stream string, line []byte) {
+	w.log.Info(string(line), "session", w.session, "stream", stream)
+}
+
+// flush emits partial lines; called at the end of every invocation.
+func (w *logWriter) flush() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for stream, buf := range w.bufs {
+		if len(buf) > 0 {
+			w.emit(stream, buf)
+		}
+		delete(w.bufs, stream)
+	}
+}
+
+// siteFS is what a session mounts at /usr/local/site: the gears API.
+func siteFS() fs.FS { return guest.PythonAPI() }

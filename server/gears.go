@@ -1,0 +1,500 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/wasmgears/wasmgears/abi"
+	"github.com/wasmgears/wasmgears/host"
+	"github.com/wasmgears/wasmgears/storage"
+)
+
+// The gears engine is started in the background when the server starts
+// (compiling python.wasm takes ~1.7 s, ~65 ms from the on-disk cache);
+// RG.* commands wait for it.
+
+type gearsState struct {
+	once  sync.Once
+	ready chan struct{}
+	g     *host.Gears
+	err   error
+	cfg   *host.GearsConfig
+}
+
+func (s *Server) gearsState() *gearsState {
+	v, _ := s.ext.LoadOrStore(gearsKey{}, &gearsState{ready: make(chan struct{}), cfg: host.NewGearsConfig()})
+	return v.(*gearsState)
+}
+
+type gearsKey struct{}
+
+// startGears compiles the guest and starts the interpreter pool.
+func (s *Server) startGears() {
+	st := s.gearsState()
+	st.once.Do(func() {
+		go func() {
+			defer close(st.ready)
+			dir := s.cfg.Get("wasm-cache-dir")
+			if dir == "" {
+				dir = filepath.Join(s.cfg.Get("dir"), "wasm-cache")
+			}
+			st.g, st.err = host.New(context.Background(), host.Options{
+				CacheDir: dir, Logger: s.log, Config: st.cfg, Backend: (*gearsBackend)(s),
+			})
+			if st.err != nil {
+				s.log.Error("gears engine failed to start", "err", st.err)
+			}
+		}()
+	})
+}
+
+// Gears waits for the gears engine.
+func (s *Server) Gears() (*host.Gears, error) {
+	st := s.gearsState()
+	s.startGears()
+	select {
+	case <-st.ready:
+	case <-s.shutdownc:
+		return nil, fmt.Errorf("server is shutting down")
+	}
+	return st.g, st.err
+}
+
+func init() {
+	registerConfig(&ConfigKey{Name: "wasm-cache-dir", Usage: "wazero compilation cache (default: <dir>/wasm-cache)"})
+	initHooks = append(initHooks, func(s *Server) error {
+		s.startGears()
+		return nil
+	})
+	shutdownHooks = append(shutdownHooks, func(s *Server) {
+		st := s.gearsState()
+		s.startGears()
+		<-st.ready
+		if st.g != nil {
+			st.g.Close(context.Background())
+		}
+	})
+}
+
+// gearsBackend implements host.Backend on the server.
+type gearsBackend Server
+
+func (b *gearsBackend) server() *Server { return (*Server)(b) }
+
+func (b *gearsBackend) client(sess *host.Session) *Client {
+	if c, ok := sess.Client.(*Client); ok {
+		return c
+	}
+	s := b.server()
+	c := &Client{s: s, ID: s.nextID.Add(1), Addr: "gears:" + sess.ID, Created: time.Now(), Proto: 2, auth: true, done: make(chan struct{})}
+	c.Name = "gears-" + sess.ID
+	c.w.Proto = 2
+	sess.Client = c
+	return c
+}
+
+// Execute runs a command for a session through the command table, as
+// RedisGears' RM_Call does: RESP2 replies, never blocking.
+func (b *gearsBackend) Execute(sess *host.Session, args [][]byte) []byte {
+	s := b.server()
+	c := b.client(sess)
+	w := &Writer{Proto: 2}
+	if len(args) == 0 {
+		w.Array(0)
+		return w.Bytes()
+	}
+	cmd := lookup(args[0])
+	if cmd == nil {
+		w.Error(unknownCommand(args))
+		return w.Bytes()
+	}
+	if len(cmd.Subs) > 0 && len(args) >= 2 {
+		if sub := cmd.Sub(args[1]); sub != nil {
+			cmd = sub
+		}
+	}
+	if !cmd.arityOK(len(args)) {
+		w.Error(fmt.Sprintf("ERR wrong number of arguments for '%s' command", cmd.Name))
+		return w.Bytes()
+	}
+	if cmd.Flags&FlagNoScript != 0 {
+		w.Error("ERR This Redis command is not allowed from script")
+		return w.Bytes()
+	}
+	c.lockHeld = sess.HoldsLock()
+	s.call(c, cmd, args, w, true)
+	return w.Bytes()
+}
+
+// KeysRead serves one KeysReader batch: [next-cursor, [[key, type, value]...]].
+func (b *gearsBackend) KeysRead(sess *host.Session, cursor, pattern []byte, noScan, readValue bool) []byte {
+	s := b.server()
+	c := b.client(sess)
+	held := sess.HoldsLock()
+	if !held {
+		s.db.Lock()
+	}
+	tx := s.db.Begin(c.DB)
+	tx.SuppressKeymiss()
+	var out []abi.Value
+	next := []byte("0")
+	var err error
+	if noScan {
+		var r *storage.Record
+		r, err = tx.ReadRecord(pattern, readValue)
+		if err == nil {
+			if r == nil {
+				r = &storage.Record{Key: pattern}
+			}
+			out = append(out, recordValue(r))
+		}
+	} else {
+		cur, _ := strconv.ParseUint(string(cursor), 10, 64)
+		var keys [][]byte
+		var nc uint64
+		nc, keys, err = tx.Scan(cur, storage.ScanOptions{Match: pattern, Count: 1000})
+		next = strconv.AppendUint(nil, nc, 10)
+		for _, k := range keys {
+			if err != nil {
+				break
+			}
+			var r *storage.Record
+			r, err = tx.ReadRecord(k, readValue)
+			if r != nil {
+				out = append(out, recordValue(r))
+			}
+		}
+	}
+	// reads may expire keys lazily: commit those deletions
+	if cerr := tx.Commit(); err == nil {
+		err = cerr
+	}
+	evs := tx.TakeEvents()
+	s.touchWatched(evs)
+	if !held {
+		s.db.Unlock()
+		s.db.Deliver(evs)
+	} else {
+		c.pending = append(c.pending, evs...)
+	}
+	if err != nil {
+		return abi.Error("ERR " + err.Error()).Encode()
+	}
+	return abi.Array(abi.Bulk(next), abi.Array(out...)).Encode()
+}
+
+func recordValue(r *storage.Record) abi.Value {
+	t := "empty"
+	v := abi.Null()
+	switch r.Type {
+	case storage.TypeNone:
+	case storage.TypeString:
+		t, v = "string", abi.Bulk(r.Value)
+	case storage.TypeHash, storage.TypeList:
+		t = r.Type.String()
+		el := make([]abi.Value, len(r.Elems))
+		for i, e := range r.Elems {
+			el[i] = abi.Bulk(e)
+		}
+		v = abi.Array(el...)
+	case storage.TypeStream:
+		t = "unknown" // RedisGears 1.2 reports streams as 'unknown'
+	default:
+		t = r.Type.String()
+	}
+	return abi.Array(abi.Bulk(r.Key), abi.BulkString(t), v)
+}
+
+// LockKeyspace takes the keyspace lock for a session's atomic block.
+func (b *gearsBackend) LockKeyspace(sess *host.Session) {
+	b.server().db.Lock()
+	b.client(sess).lockHeld = true
+}
+
+// UnlockKeyspace releases it and delivers the block's events.
+func (b *gearsBackend) UnlockKeyspace(sess *host.Session) {
+	s := b.server()
+	c := b.client(sess)
+	c.lockHeld = false
+	evs := c.pending
+	c.pending = nil
+	s.db.Unlock()
+	s.db.Deliver(evs)
+}
+
+// ---- commands ----------------------------------------------------------
+
+type pyexecuteCmd struct{ req host.PyExecuteRequest }
+
+func isSessionID(id string) bool {
+	for _, ch := range id {
+		if !(ch >= 'a' && ch <= 'z' || ch >= 'A' && ch <= 'Z' || ch >= '0' && ch <= '9' || ch == '-' || ch == '_') {
+			return false
+		}
+	}
+	return id != ""
+}
+
+func parsePyExecute(a [][]byte) (Runner, error) {
+	r := host.PyExecuteRequest{Code: string(a[1])}
+	p := newArgp(a, 2)
+	for p.more() {
+		switch {
+		case p.is("UNBLOCKING"):
+			r.Unblocking = true
+		case p.is("ID"):
+			if !p.more() {
+				return nil, cmdError("ID is missing")
+			}
+			r.ID = string(p.next())
+			if !isSessionID(r.ID) {
+				return nil, cmdError("ID must be compose of: ['A'-'Z' | 'a'-'z' | '0' - '9' | '-' | '_']")
+			}
+		case p.is("DESCRIPTION"):
+			if !p.more() {
+				return nil, cmdError("DESCRIPTION is missing")
+			}
+			d := string(p.next())
+			r.Description = &d
+		case p.is("UPGRADE"):
+			r.Upgrade = true
+		case p.is("REPLACE_WITH"):
+			if !p.more() {
+				return nil, cmdError("REPLACE_WITH is missing")
+			}
+			r.ReplaceWith = string(p.next())
+		case p.is("FORCE_REINSTALL_REQUIREMENTS"):
+			r.ForceReinst = true
+		case p.is("REQUIREMENTS"):
+			for p.more() {
+				r.Requirements = append(r.Requirements, string(p.next()))
+			}
+		default:
+			return nil, cmdError("Unknown arguments were given: " + string(p.peek()))
+		}
+	}
+	return pyexecuteCmd{r}, nil
+}
+
+func (x pyexecuteCmd) Run(c *Ctx) {
+	if c.InMulti {
+		c.W.Error("Can not run gears inside a multi exec, lua, or when blocking is not allowed")
+		return
+	}
+	g, err := c.S.Gears()
+	if err != nil {
+		c.W.Error("ERR gears engine unavailable: " + err.Error())
+		return
+	}
+	res, err := g.PyExecute(context.Background(), x.req)
+	switch {
+	case err != nil:
+		c.W.Error(err.Error())
+	case res.ExecutionID != "":
+		c.W.BulkString(res.ExecutionID)
+	case res.Reply != nil:
+		c.W.Raw(res.Reply)
+	default:
+		c.W.OK()
+	}
+}
+
+// gearsCmd adapts a function that needs the engine into a Parser.
+func gearsCmd(fn func(c *Ctx, g *host.Gears, a [][]byte)) Parser {
+	return simple(func(c *Ctx, a [][]byte) {
+		g, err := c.S.Gears()
+		if err != nil {
+			c.W.Error("ERR gears engine unavailable: " + err.Error())
+			return
+		}
+		fn(c, g, a)
+	})
+}
+
+func getResults(c *Ctx, g *host.Gears, a [][]byte, block bool) {
+	e := g.Execution(string(a[1]))
+	if e == nil {
+		c.W.Error("execution plan does not exist")
+		return
+	}
+	if block && !c.InMulti {
+		select {
+		case <-e.Done():
+		case <-time.After(1000 * time.Second):
+		case <-c.C.done:
+			return
+		}
+	}
+	select {
+	case <-e.Done():
+		c.W.Raw(e.Reply())
+	default:
+		c.W.Error("execution is still running")
+	}
+}
+
+func dumpExecutions(c *Ctx, g *host.Gears, _ [][]byte) {
+	es := g.Executions()
+	c.W.Array(len(es))
+	for _, e := range es {
+		c.W.Array(6)
+		c.W.BulkString("executionId")
+		c.W.BulkString(e.ID)
+		c.W.BulkString("status")
+		c.W.BulkString(e.Status())
+		c.W.BulkString("registered")
+		if e.Registered {
+			c.W.Int(1)
+		} else {
+			c.W.Int(0)
+		}
+	}
+}
+
+func getExecution(c *Ctx, g *host.Gears, a [][]byte) {
+	if len(a) > 3 {
+		c.W.Error("ERR wrong number of arguments for 'rg.getexecution' command")
+		return
+	}
+	if len(a) == 3 {
+		m := strings.ToUpper(string(a[2]))
+		if m != "SHARD" && m != "CLUSTER" {
+			c.W.Error("unknown subcommand")
+			return
+		}
+	}
+	e := g.Execution(string(a[1]))
+	if e == nil {
+		c.W.Error("execution plan does not exist")
+		return
+	}
+	status := e.Status()
+	n, errs, total := e.Counts()
+	if status != host.StatusDone && status != host.StatusAborted {
+		n = -1
+	}
+	profile := g.Config().Int("ProfileExecutions") == 1
+	w := c.W
+	w.Array(1)
+	w.Array(4)
+	w.BulkString("shard_id")
+	w.BulkString(host.ShardID)
+	w.BulkString("execution_plan")
+	w.Array(16)
+	w.BulkString("status")
+	w.BulkString(status)
+	w.BulkString("shards_received")
+	w.Int(0)
+	w.BulkString("shards_completed")
+	w.Int(0)
+	w.BulkString("results")
+	w.Int(int64(n))
+	w.BulkString("errors")
+	w.Array(len(errs))
+	for _, e := range errs {
+		w.BulkString(e)
+	}
+	w.BulkString("total_duration")
+	if profile {
+		w.Int(total.Milliseconds())
+	} else {
+		w.Int(0)
+	}
+	w.BulkString("read_duration")
+	w.Int(0)
+	w.BulkString("steps")
+	w.Array(len(e.Plan))
+	for _, st := range e.Plan {
+		w.Array(8)
+		w.BulkString("type")
+		w.BulkString(st.Type)
+		w.BulkString("duration")
+		w.Int(0)
+		w.BulkString("name")
+		w.BulkString(st.Name)
+		w.BulkString("arg")
+		w.BulkString(st.Arg)
+	}
+}
+
+func configGetGears(c *Ctx, g *host.Gears, a [][]byte) {
+	c.W.Array(len(a) - 1)
+	for _, k := range a[1:] {
+		v, builtin, ok := g.Config().Get(string(k))
+		switch {
+		case !ok:
+			c.W.Error("(error) Unsupported config parameter: " + string(k))
+		case builtin != nil && builtin.Numeric:
+			n, _ := strconv.ParseInt(v, 10, 64)
+			c.W.Int(n)
+		default:
+			c.W.BulkString(v)
+		}
+	}
+}
+
+func configSetGears(c *Ctx, g *host.Gears, a [][]byte) {
+	n := (len(a)) / 2
+	c.W.Array(n)
+	for i := 1; i < len(a); i += 2 {
+		if i+1 >= len(a) {
+			c.W.Error("(error) Value was not given to " + string(a[i]))
+			continue
+		}
+		r := g.Config().Set(string(a[i]), string(a[i+1]), true)
+		if r.Err != "" {
+			c.W.Error(r.Err)
+		} else {
+			c.W.Simple(r.OK)
+		}
+	}
+}
+
+func init() {
+	const grp = "gears"
+	// No write/readonly flag: gears commands must not run under the
+	// keyspace lock (the guest's execute() takes it).
+	mk := func(name string, arity int, flags Flag, summary string, p Parser) *Command {
+		flags &^= FlagWrite | FlagReadonly
+		return &Command{Name: name, Arity: arity, Flags: flags | FlagNoScript, Group: grp, Since: "1.2.0", Summary: summary, Parse: p}
+	}
+	register(
+		mk("rg.pyexecute", -2, FlagWrite|FlagNoMulti, "Runs a Python gear script in a new session.", parsePyExecute),
+		mk("rg.getresults", 2, FlagReadonly, "Returns the results and errors of a finished execution.",
+			gearsCmd(func(c *Ctx, g *host.Gears, a [][]byte) { getResults(c, g, a, false) })),
+		mk("rg.getresultsblocking", 2, FlagReadonly, "Blocks until an execution finishes, then returns its results and errors.",
+			gearsCmd(func(c *Ctx, g *host.Gears, a [][]byte) { getResults(c, g, a, true) })),
+		mk("rg.dumpexecutions", 1, FlagReadonly, "Lists the executions.", gearsCmd(dumpExecutions)),
+		mk("rg.getexecution", -2, FlagReadonly, "Returns an execution's plan and status.", gearsCmd(getExecution)),
+		mk("rg.dropexecution", 2, FlagWrite, "Removes a finished execution.", gearsCmd(func(c *Ctx, g *host.Gears, a [][]byte) {
+			if err := g.DropExecution(string(a[1])); err != nil {
+				c.W.Error(err.Error())
+				return
+			}
+			c.W.OK()
+		})),
+		mk("rg.abortexecution", 2, FlagWrite, "Aborts a running execution.", gearsCmd(func(c *Ctx, g *host.Gears, a [][]byte) {
+			e := g.Execution(string(a[1]))
+			if e == nil {
+				c.W.Error("execution does not exist")
+				return
+			}
+			e.Abort()
+			<-e.Done()
+			c.W.OK()
+		})),
+		mk("rg.configget", -2, FlagReadonly, "Returns gears configuration values.", gearsCmd(configGetGears)),
+		mk("rg.configset", -2, FlagWrite, "Sets gears configuration values.", gearsCmd(configSetGears)),
+		mk("rg.pyexecuteremote", -1, 0, "Legacy; not supported.", simple(func(c *Ctx, a [][]byte) {
+			c.W.BulkString("Execute remote is not longer supported")
+		})),
+		mk("rg.pyfreeinterpreter", -1, 0, "Legacy; not supported.", simple(func(c *Ctx, a [][]byte) {
+			c.W.BulkString("Free interpreter is not longer supported")
+		})),
+	)
+}

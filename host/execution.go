@@ -172,7 +172,7 @@ func (e *Execution) Abort() {
 // runExecution runs e on its session's actor and records the outcome.
 func (g *Gears) runExecution(ctx context.Context, e *Execution) {
 	s := e.session
-	limit := time.Duration(g.cfg.Int("ExecutionTimeLimitMs")) * time.Millisecond
+	limit := g.timeLimit()
 	err := s.Do(ctx, func(ctx context.Context, in *Instance) error {
 		e.mu.Lock()
 		select {

@@ -166,6 +166,10 @@ func (g *Gears) PyExecute(ctx context.Context, req PyExecuteRequest) (PyExecuteR
 	var created []*Execution
 	s.onCreate = func(e *Execution) { created = append(created, e) }
 	err = s.Do(ctx, func(ctx context.Context, in *Instance) error {
+		if limit := g.timeLimit(); limit > 0 {
+			t := time.AfterFunc(limit, func() { in.Stop() })
+			defer t.Stop()
+		}
 		if _, err := in.Invoke(ctx, opResetScript, nil); err != nil {
 			return err
 		}
@@ -197,12 +201,17 @@ func (g *Gears) PyExecute(ctx context.Context, req PyExecuteRequest) (PyExecuteR
 	return PyExecuteResult{Reply: e.Reply()}, nil
 }
 
+// timeLimit is ExecutionTimeLimitMs (0 = none).
+func (g *Gears) timeLimit() time.Duration {
+	return time.Duration(g.cfg.Int("ExecutionTimeLimitMs")) * time.Millisecond
+}
+
 // scriptError turns a failed script into the error the client sees.
 func scriptError(err error) error {
 	var pe *PyError
 	if errors.As(err, &pe) {
 		if pe.Stopped {
-			return ErrorReply("Execution was aborted")
+			return ErrorReply("Execution was aborted (gears.forcestopped): the script was stopped")
 		}
 		return ErrorReply(pe.Traceback)
 	}

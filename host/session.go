@@ -138,7 +138,26 @@ func (s *Session) close(ctx context.Context) {
 	default:
 		close(s.quit)
 	}
-	s.wg.Wait()
+	// A running invoke must end before the instance can close: stop it
+	// (and kill it in strict mode if it does not yield).
+	stopped := make(chan struct{})
+	go func() { s.wg.Wait(); close(stopped) }()
+	for i := 0; ; i++ {
+		s.inst.Stop()
+		select {
+		case <-stopped:
+		case <-time.After(100 * time.Millisecond):
+			if i < 10 {
+				continue
+			}
+			if !s.inst.Kill() {
+				s.g.log.Error("session does not stop; leaving its interpreter behind", "session", s.ID)
+				return
+			}
+			<-stopped
+		}
+		break
+	}
 	if s.lockHeld {
 		s.lockHeld = false
 		s.g.backend.UnlockKeyspace(s)

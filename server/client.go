@@ -47,6 +47,14 @@ type Client struct {
 	watchDirty atomic.Bool
 	// subscribed is the number of pub/sub channels+patterns (RESP2 sub mode).
 	subscribed atomic.Int64
+
+	// async is set once the client subscribes or monitors: its replies then
+	// go through an output queue that other goroutines push to (pubsub.go).
+	async atomic.Pointer[clientAsync]
+	// snap and last mirror db/proto/multi and the last command for CLIENT
+	// LIST on other goroutines (set by an afterCommand hook, cmd_client.go).
+	snap atomic.Uint64
+	last atomic.Pointer[Command]
 }
 
 func newClient(s *Server, conn redcon.Conn) *Client {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -90,6 +91,14 @@ func init() {
 type Config struct {
 	mu   sync.RWMutex
 	vals map[string]string
+	file string // the file Load read (CONFIG REWRITE target)
+}
+
+// File is the absolute path of the loaded config file, or "".
+func (c *Config) File() string {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.file
 }
 
 // NewConfig returns the defaults.
@@ -135,6 +144,11 @@ func (c *Config) Load(path string) error {
 		return fmt.Errorf("config %s: %w", path, err)
 	}
 	defer f.Close()
+	if abs, err := filepath.Abs(path); err == nil {
+		c.mu.Lock()
+		c.file = abs
+		c.mu.Unlock()
+	}
 	return c.Parse(f, path)
 }
 

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -20,6 +22,9 @@ func startServer(t testing.TB, kv ...string) *Server {
 	must(t, cfg.Set("port", "0"))
 	must(t, cfg.Set("dir", t.TempDir()))
 	must(t, cfg.Set("metrics-addr", ""))
+	// one compilation cache for every test server: compiling python.wasm
+	// takes ~2 s of CPU, loading it from the cache ~65 ms
+	must(t, cfg.Set("wasm-cache-dir", filepath.Join(os.TempDir(), "wasmgears-test-wasm-cache")))
 	for i := 0; i+1 < len(kv); i += 2 {
 		must(t, cfg.Set(kv[i], kv[i+1]))
 	}

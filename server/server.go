@@ -35,7 +35,7 @@ type Server struct {
 
 	waits   waitRegistry
 	watches watchRegistry
-	stats *stats
+	stats   *stats
 
 	shutdownOnce sync.Once
 	shutdownc    chan struct{}
@@ -124,7 +124,7 @@ func (s *Server) Shutdown() error {
 		}
 		s.clientsMu.Lock()
 		for _, c := range s.clients {
-			c.conn.Close()
+			c.Kill() // not conn.Close: that flushes redcon's buffer from this goroutine
 		}
 		s.clientsMu.Unlock()
 		for _, f := range shutdownHooks {
@@ -179,7 +179,15 @@ func (s *Server) serveRESP(conn redcon.Conn, rc redcon.Command) {
 		return
 	}
 	c.w.Reset()
+	a := c.async.Load()
+	if a != nil {
+		a.begin()
+	}
 	s.dispatch(c, rc.Args, &c.w)
+	if a = c.async.Load(); a != nil { // subscriber/monitor: queued output
+		a.reply(c, conn)
+		return
+	}
 	if c.w.Len() > 0 {
 		conn.WriteRaw(c.w.Bytes())
 	}
@@ -198,6 +206,7 @@ func (s *Server) dispatch(c *Client, args [][]byte, w *Writer) {
 	if cmd == nil {
 		w.Error(unknownCommand(args))
 		s.stats.errorReply("ERR")
+		c.flagMulti()
 		return
 	}
 	if len(cmd.Subs) > 0 && len(args) >= 2 {
@@ -212,11 +221,13 @@ func (s *Server) dispatch(c *Client, args [][]byte, w *Writer) {
 	if !cmd.arityOK(len(args)) {
 		w.Error(fmt.Sprintf("ERR wrong number of arguments for '%s' command", cmd.Name))
 		s.stats.reject(cmd)
+		c.flagMulti()
 		return
 	}
 	if !c.authenticated() && cmd.Flags&FlagNoAuth == 0 {
 		w.Error("NOAUTH Authentication required.")
 		s.stats.reject(cmd)
+		c.flagMulti()
 		return
 	}
 	if c.multi != nil && !multiControl[cmd.Name] {
@@ -229,6 +240,14 @@ func (s *Server) dispatch(c *Client, args [][]byte, w *Writer) {
 		return
 	}
 	s.call(c, cmd, args, w, false)
+}
+
+// flagMulti makes a pending EXEC fail with EXECABORT after a command was
+// rejected while queuing (as Redis' flagTransaction).
+func (c *Client) flagMulti() {
+	if c.multi != nil {
+		c.multi.dirty = true
+	}
 }
 
 // call parses and runs cmd; used by dispatch, EXEC and gears' execute().

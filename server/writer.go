@@ -175,7 +175,9 @@ func (w *Writer) Bulks(bs [][]byte) {
 	}
 }
 
-// formatDouble formats a score as Redis does: %.17g shortest form, inf/-inf.
+// formatDouble formats a score as Redis 7.0 does in both protocols:
+// C's "%.17g" (1.1 -> 1.1000000000000001, 1e100 -> 1e+100), inf/-inf.
+// strconv's 'g' with precision 17 matches C's %.17g.
 func formatDouble(f float64, resp3 bool) []byte {
 	switch {
 	case math.IsInf(f, 1):
@@ -185,5 +187,5 @@ func formatDouble(f float64, resp3 bool) []byte {
 	case math.IsNaN(f):
 		return []byte("nan")
 	}
-	return strconv.AppendFloat(nil, f, 'g', -1, 64)
+	return strconv.AppendFloat(nil, f, 'g', 17, 64)
 }

@@ -372,3 +372,14 @@ func (tx *Tx) FlushDB() error {
 	tx.delta[tx.DB] = -tx.db.KeyCount(tx.DB)
 	return nil
 }
+
+// FlushAll removes every key of every database.
+func (tx *Tx) FlushAll() error {
+	for _, p := range []byte{prefixMeta, prefixData, prefixZScore, prefixExpiry} {
+		tx.batch().DeleteRange([]byte{p}, []byte{p + 1}, nil)
+	}
+	for i := range tx.delta {
+		tx.delta[i] = -tx.db.KeyCount(i)
+	}
+	return nil
+}

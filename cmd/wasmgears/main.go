@@ -81,6 +81,11 @@ func run(argv []string) error {
 		}
 	}()
 	err = s.Serve()
-	<-s.Done()
+	// Shutdown is idempotent and returns only when the first call (maybe the
+	// signal handler's) has closed the keyspace: exiting earlier loses the
+	// writes Pebble has not yet handed to the WAL file.
+	if cerr := s.Shutdown(); err == nil {
+		err = cerr
+	}
 	return err
 }

@@ -30,7 +30,7 @@ import (
 )
 
 var (
-	binPath     string // the wasmgears binary built by TestMain
+	binPath      string // the wasmgears binary built by TestMain
 	againstRedis = os.Getenv("WASMGEARS_IT_TARGET") == "redis-server"
 )
 
@@ -66,8 +66,8 @@ func testMain(m *testing.M) int {
 	return m.Run()
 }
 
-// server is one running wasmgears process.
-type server struct {
+// proc is one running wasmgears process.
+type proc struct {
 	t    testing.TB
 	Port int
 	Dir  string
@@ -83,9 +83,9 @@ type server struct {
 
 // start runs the binary with its own data dir on a free port. kv are
 // extra --key value flags.
-func start(t testing.TB, kv ...string) *server {
+func start(t testing.TB, kv ...string) *proc {
 	t.Helper()
-	s := &server{t: t, Dir: t.TempDir(), args: kv}
+	s := &proc{t: t, Dir: t.TempDir(), args: kv}
 	s.boot(true)
 	t.Cleanup(func() {
 		s.stopHard()
@@ -98,9 +98,9 @@ func start(t testing.TB, kv ...string) *server {
 
 // startWithConfig starts the binary with a redis.conf-style file as first
 // argument; body gets port and dir lines prepended.
-func startWithConfig(t testing.TB, body string) *server {
+func startWithConfig(t testing.TB, body string) *proc {
 	t.Helper()
-	s := &server{t: t, Dir: t.TempDir()}
+	s := &proc{t: t, Dir: t.TempDir()}
 	s.conf = filepath.Join(t.TempDir(), "redis.conf")
 	s.Port = freePort(t)
 	writeConf := func() {
@@ -120,7 +120,7 @@ func startWithConfig(t testing.TB, body string) *server {
 	return s
 }
 
-func (s *server) dumpLogs() {
+func (s *proc) dumpLogs() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.logs != nil {
@@ -129,12 +129,12 @@ func (s *server) dumpLogs() {
 }
 
 // Addr is host:port of the server.
-func (s *server) Addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.Port)) }
+func (s *proc) Addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.Port)) }
 
 // PortS is the port as a string, for redis-cli.
-func (s *server) PortS() string { return strconv.Itoa(s.Port) }
+func (s *proc) PortS() string { return strconv.Itoa(s.Port) }
 
-func (s *server) argv() []string {
+func (s *proc) argv() []string {
 	var a []string
 	if s.conf != "" {
 		a = append(a, s.conf)
@@ -155,7 +155,7 @@ func (s *server) argv() []string {
 
 // boot starts the process and waits until it answers PING. With newPort it
 // picks a free port first (and retries on a port race).
-func (s *server) boot(newPort bool) {
+func (s *proc) boot(newPort bool) {
 	s.t.Helper()
 	for attempt := 0; ; attempt++ {
 		if newPort {
@@ -175,7 +175,7 @@ func (s *server) boot(newPort bool) {
 	}
 }
 
-func (s *server) spawn() {
+func (s *proc) spawn() {
 	s.t.Helper()
 	cmd := exec.Command(binPath, s.argv()...)
 	logs := &syncBuffer{}
@@ -198,7 +198,7 @@ func (s *server) spawn() {
 
 // waitReady polls with PING until the server answers (PONG, or NOAUTH when
 // a password is required).
-func (s *server) waitReady(d time.Duration) error {
+func (s *proc) waitReady(d time.Duration) error {
 	deadline := time.Now().Add(d)
 	var last error
 	for time.Now().Before(deadline) {
@@ -220,14 +220,14 @@ func (s *server) waitReady(d time.Duration) error {
 	return fmt.Errorf("no PONG within %v: %v", d, last)
 }
 
-func (s *server) exitErr() error {
+func (s *proc) exitErr() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.err
 }
 
 // waitExit waits for the process to end and returns its Wait error.
-func (s *server) waitExit(d time.Duration) error {
+func (s *proc) waitExit(d time.Duration) error {
 	s.t.Helper()
 	select {
 	case <-s.done:
@@ -239,7 +239,7 @@ func (s *server) waitExit(d time.Duration) error {
 }
 
 // kill ends the process with SIGKILL (no chance to flush anything).
-func (s *server) kill() {
+func (s *proc) kill() {
 	s.t.Helper()
 	if err := s.cmd.Process.Kill(); err != nil {
 		s.t.Fatal(err)
@@ -248,7 +248,7 @@ func (s *server) kill() {
 }
 
 // term sends SIGTERM and returns the exit error (nil = status 0).
-func (s *server) term() error {
+func (s *proc) term() error {
 	s.t.Helper()
 	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		s.t.Fatal(err)
@@ -256,7 +256,7 @@ func (s *server) term() error {
 	return s.waitExit(30 * time.Second)
 }
 
-func (s *server) stopHard() {
+func (s *proc) stopHard() {
 	s.mu.Lock()
 	cmd, done := s.cmd, s.done
 	s.mu.Unlock()
@@ -272,7 +272,7 @@ func (s *server) stopHard() {
 }
 
 // restart starts a new process on the same port, dir and arguments.
-func (s *server) restart() {
+func (s *proc) restart() {
 	s.t.Helper()
 	s.stopHard()
 	s.boot(false)
@@ -280,7 +280,7 @@ func (s *server) restart() {
 
 // client returns a go-redis client speaking proto (2 or 3); it is closed
 // when the test ends.
-func (s *server) client(proto int, opts ...func(*redis.Options)) *redis.Client {
+func (s *proc) client(proto int, opts ...func(*redis.Options)) *redis.Client {
 	o := &redis.Options{
 		Addr: s.Addr(), Protocol: proto,
 		DialTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 10 * time.Second,
@@ -295,7 +295,7 @@ func (s *server) client(proto int, opts ...func(*redis.Options)) *redis.Client {
 }
 
 // cli runs redis-cli against the server and returns its trimmed output.
-func (s *server) cli(t testing.TB, args ...string) string {
+func (s *proc) cli(t testing.TB, args ...string) string {
 	t.Helper()
 	out, err := s.cliIn(t, nil, args...)
 	if err != nil {
@@ -304,7 +304,7 @@ func (s *server) cli(t testing.TB, args ...string) string {
 	return out
 }
 
-func (s *server) cliIn(t testing.TB, stdin io.Reader, args ...string) (string, error) {
+func (s *proc) cliIn(t testing.TB, stdin io.Reader, args ...string) (string, error) {
 	t.Helper()
 	needCLI(t)
 	cmd := exec.Command("redis-cli", append([]string{"-h", "127.0.0.1", "-p", s.PortS()}, args...)...)
@@ -417,3 +417,5 @@ func errIs(t testing.TB, what string, err error, prefix string) {
 		t.Fatalf("%s: err = %v, want %q...", what, err, prefix)
 	}
 }
+
+func writeFile(p, body string) error { return os.WriteFile(p, []byte(body), 0o644) }

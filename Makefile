@@ -37,6 +37,7 @@ fuzz:
 
 bench: build
 	scripts/bench.sh
+	$(GO) run ./scripts/benchgears
 
 # Rebuilds the guest interpreter (python.wasm + stdlib zip) from Debian
 # source packages into guest/runtime/.

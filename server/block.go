@@ -82,6 +82,9 @@ func (r *waitRegistry) signal(evs []storage.Event) {
 		return
 	}
 	for _, e := range evs {
+		if e.Name == "keymiss" { // a read, not a write: nothing to wake for
+			continue
+		}
 		for w := range r.m[waitKey{e.DB, string(e.Key)}] {
 			select {
 			case w.ch <- struct{}{}:

@@ -412,10 +412,9 @@ func init() {
 							{Name: "slave", Type: ArgPureTok, Token: "SLAVE"}, {Name: "replica", Type: ArgPureTok, Token: "REPLICA"},
 							{Name: "pubsub", Type: ArgPureTok, Token: "PUBSUB"}}},
 						{Name: "username", Type: ArgString, Token: "USER", Optional: true},
-						{Name: "addr", Type: ArgString, Token: "ADDR", Optional: true},
-						{Name: "laddr", Type: ArgString, Token: "LADDR", Optional: true},
-						{Name: "skipme", Type: ArgOneOf, Token: "SKIPME", Optional: true, Args: []Arg{
-							{Name: "yes", Type: ArgPureTok, Token: "YES"}, {Name: "no", Type: ArgPureTok, Token: "NO"}}}}}}}},
+						{Name: "ip:port", Type: ArgString, Token: "ADDR", Optional: true},
+						{Name: "ip:port", Type: ArgString, Token: "LADDR", Optional: true},
+						{Name: "yes/no", Type: ArgString, Token: "SKIPME", Optional: true}}}}}},
 				Parse: parseClientKill},
 			{Name: "no-evict", Arity: 3, Flags: FlagAdmin | fl, Since: "7.0.0", Summary: "Sets the client eviction mode of the connection.", Complexity: "O(1)",
 				Args: []Arg{{Name: "enabled", Type: ArgOneOf, Args: []Arg{{Name: "on", Type: ArgPureTok, Token: "ON"}, {Name: "off", Type: ArgPureTok, Token: "OFF"}}}},

@@ -12,42 +12,53 @@ import (
 // from the command table, in the shapes Redis 7.0 (and redis-cli's hints)
 // expect.
 
-// aclCategories derives a command's ACL categories from its flags and group.
+// aclCategories derives a command's ACL categories from its flags and
+// group, in Redis' category order.
 func aclCategories(c *Command) []string {
-	var out []string
+	if len(c.Subs) > 0 && c.Parse == nil || strings.HasSuffix(c.Name, "|help") {
+		return []string{"@slow"} // containers and HELP
+	}
+	has := map[string]bool{}
 	if c.Flags&FlagWrite != 0 {
-		out = append(out, "@write")
+		has["write"] = true
 	}
 	if c.Flags&FlagReadonly != 0 {
-		out = append(out, "@read")
+		has["read"] = true
 	}
 	if g, ok := groupCategory[c.Group]; ok {
-		out = append(out, g)
+		has[g] = true
 	}
 	if c.Flags&FlagAdmin != 0 {
-		out = append(out, "@admin")
+		has["admin"] = true
+		has["dangerous"] = true
 	}
-	if c.Flags&FlagPubSub != 0 && c.Group != "pubsub" {
-		out = append(out, "@pubsub")
+	if c.Flags&FlagPubSub != 0 {
+		has["pubsub"] = true
 	}
 	if c.Flags&FlagFast != 0 {
-		out = append(out, "@fast")
+		has["fast"] = true
 	} else {
-		out = append(out, "@slow")
+		has["slow"] = true
 	}
 	if c.Flags&FlagBlocking != 0 {
-		out = append(out, "@blocking")
+		has["blocking"] = true
 	}
-	if c.Flags&FlagAdmin != 0 {
-		out = append(out, "@dangerous")
+	var out []string
+	for _, cat := range aclCategoryOrder {
+		if has[cat] {
+			out = append(out, "@"+cat)
+		}
 	}
 	return out
 }
 
+var aclCategoryOrder = []string{"keyspace", "read", "write", "set", "sortedset", "list", "hash", "string", "bitmap", "hyperloglog",
+	"geo", "stream", "pubsub", "admin", "fast", "slow", "blocking", "dangerous", "connection", "transaction", "scripting"}
+
 var groupCategory = map[string]string{
-	"generic": "@keyspace", "string": "@string", "list": "@list", "set": "@set", "sorted-set": "@sortedset",
-	"hash": "@hash", "stream": "@stream", "pubsub": "@pubsub", "transactions": "@transaction",
-	"connection": "@connection", "scripting": "@scripting", "geo": "@geo", "hyperloglog": "@hyperloglog", "bitmap": "@bitmap",
+	"generic": "keyspace", "string": "string", "list": "list", "set": "set", "sorted-set": "sortedset",
+	"hash": "hash", "stream": "stream", "pubsub": "pubsub", "transactions": "transaction",
+	"connection": "connection", "scripting": "scripting", "geo": "geo", "hyperloglog": "hyperloglog", "bitmap": "bitmap",
 }
 
 // keySpecFlags are the key spec flags derived from the command flags.
@@ -421,11 +432,11 @@ func init() {
 						writeCommandDocs(c.W, cmd)
 					}
 				})},
-			{Name: "getkeys", Arity: -3, Flags: fl, Since: "2.8.13", Summary: "Extracts the key names from an arbitrary command.",
+			{Name: "getkeys", Arity: -4, Flags: fl, Since: "2.8.13", Summary: "Extracts the key names from an arbitrary command.",
 				Complexity: "O(N) where N is the number of arguments to the command",
 				Args: []Arg{strArg("command"), {Name: "arg", Type: ArgString, Optional: true, Multiple: true}},
 				Parse: func([][]byte) (Runner, error) { return commandGetKeys{}, nil }},
-			{Name: "getkeysandflags", Arity: -3, Flags: fl, Since: "7.0.0", Summary: "Extracts the key names and access flags for an arbitrary command.",
+			{Name: "getkeysandflags", Arity: -4, Flags: fl, Since: "7.0.0", Summary: "Extracts the key names and access flags for an arbitrary command.",
 				Complexity: "O(N) where N is the number of arguments to the command",
 				Args: []Arg{strArg("command"), {Name: "arg", Type: ArgString, Optional: true, Multiple: true}},
 				Parse: func([][]byte) (Runner, error) { return commandGetKeys{flags: true}, nil }},

@@ -102,7 +102,12 @@ func parseScanArgs(a [][]byte, at int, withType bool) (scanArgs, error) {
 	var s scanArgs
 	cur, err := strconv.ParseUint(string(a[at]), 10, 64)
 	if err != nil {
-		return s, errInvalidCursor
+		// strtoul also takes a sign: "-1" is 2^64-1, an unknown cursor
+		n, ierr := strconv.ParseInt(string(a[at]), 10, 64)
+		if ierr != nil {
+			return s, errInvalidCursor
+		}
+		cur = uint64(n)
 	}
 	s.cursor = cur
 	for i := at + 1; i < len(a); i += 2 {

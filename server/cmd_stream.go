@@ -91,13 +91,14 @@ func parseTrimArgs(a [][]byte, i int, xadd bool, x *storage.XAddArgs) (int, erro
 	t := &x.Trim
 	limitGiven := false
 	t.Limit = 0
+loop:
 	for ; i < len(a); i++ {
 		more := len(a) - 1 - i
 		opt := a[i]
 		switch {
 		case xadd && len(opt) == 1 && opt[0] == '*':
 			x.Auto = true
-			return i, nil
+			break loop
 		case lowerEq(opt, "maxlen") && more > 0, lowerEq(opt, "minid") && more > 0:
 			if t.Kind != storage.TrimNone {
 				return 0, errorf("ERR syntax error, MAXLEN and MINID options at the same time are not compatible")
@@ -142,7 +143,7 @@ func parseTrimArgs(a [][]byte, i int, xadd bool, x *storage.XAddArgs) (int, erro
 				return 0, err
 			}
 			x.ID, x.AutoSeq = id, seqAuto
-			return i, nil
+			break loop
 		default:
 			return 0, errSyntax
 		}
@@ -671,7 +672,7 @@ func parseXGroup(sub string) Parser {
 			}
 			if len(a) == 7 {
 				if !lowerEq(a[5], "entriesread") {
-					return nil, errSyntax
+					return nil, subSyntaxError(a)
 				}
 				n, err := parseInt(a[6])
 				if err != nil {
@@ -735,14 +736,14 @@ func (x xgroupCmd) Run(c *Ctx) {
 			c.Err(err)
 			return
 		}
-		c.W.Bool(ok)
+		c.W.Int(b2i(ok))
 	case "createconsumer":
 		ok, err := tx.XGroupCreateConsumer(x.key, x.group, x.consumer)
 		if err != nil {
 			c.Err(err)
 			return
 		}
-		c.W.Bool(ok)
+		c.W.Int(b2i(ok))
 	case "delconsumer":
 		n, err := tx.XGroupDelConsumer(x.key, x.group, x.consumer)
 		if err != nil {
@@ -1042,12 +1043,12 @@ func parseXInfoStream(a [][]byte) (Runner, error) {
 	x := xinfoStreamCmd{key: a[2], count: 10}
 	if len(a) > 3 {
 		if !lowerEq(a[3], "full") {
-			return nil, errSyntax
+			return nil, subSyntaxError(a)
 		}
 		x.full = true
 		if len(a) > 4 {
 			if len(a) != 6 || !lowerEq(a[4], "count") {
-				return nil, errSyntax
+				return nil, subSyntaxError(a)
 			}
 			n, err := parseInt(a[5])
 			if err != nil {
@@ -1209,6 +1210,24 @@ func (x xinfoConsumersCmd) Run(c *Ctx) {
 	}
 }
 
+// writeStreamHelp is writeHelp with the stream commands' last line
+// ("Prints this help.", as Redis words it for XGROUP and XINFO).
+func writeStreamHelp(w *Writer, cmd string, lines []string) {
+	all := append([]string{cmd + " <subcommand> [<arg> [value] [opt] ...]. Subcommands are:"}, lines...)
+	all = append(all, "HELP", "    Prints this help.")
+	w.Array(len(all))
+	for _, l := range all {
+		w.Simple(l)
+	}
+}
+
+func b2i(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 func itoa(n int64) string {
 	var b [20]byte
 	i := len(b)
@@ -1304,7 +1323,7 @@ func init() {
 				{Name: "help", Arity: 2, Flags: FlagLoading | FlagStale,
 					Summary: "Returns helpful text about the different subcommands.", Complexity: "O(1)",
 					Parse: simple(func(c *Ctx, a [][]byte) {
-						writeHelp(c.W, "XGROUP", []string{
+						writeStreamHelp(c.W, "XGROUP", []string{
 							"CREATE <key> <groupname> <id|$> [option]",
 							"    Create a new consumer group. Options are:",
 							"    * MKSTREAM",
@@ -1360,7 +1379,7 @@ func init() {
 				{Name: "help", Arity: 2, Flags: FlagLoading | FlagStale,
 					Summary: "Returns helpful text about the different subcommands.", Complexity: "O(1)",
 					Parse: simple(func(c *Ctx, a [][]byte) {
-						writeHelp(c.W, "XINFO", []string{
+						writeStreamHelp(c.W, "XINFO", []string{
 							"CONSUMERS <key> <groupname>",
 							"    Show consumers of <groupname>.",
 							"GROUPS <key>",

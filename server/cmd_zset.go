@@ -2,6 +2,7 @@ package server
 
 import (
 	"strconv"
+	"time"
 
 	"github.com/wasmgears/wasmgears/storage"
 )
@@ -276,9 +277,9 @@ func parseZrange(by storage.RangeBy, auto, rev, store bool) Parser {
 			case auto && !z.sp.Rev && lowerEq(a[j], "rev"):
 				z.sp.Rev = true
 			case auto && z.sp.By == storage.ByRank && lowerEq(a[j], "bylex"):
-				z.sp.By, auto = storage.ByLex, false
+				z.sp.By = storage.ByLex
 			case auto && z.sp.By == storage.ByRank && lowerEq(a[j], "byscore"):
-				z.sp.By, auto = storage.ByScore, false
+				z.sp.By = storage.ByScore
 			default:
 				return nil, errSyntax
 			}
@@ -419,6 +420,41 @@ func (z zpopCmd) Run(c *Ctx) {
 		return
 	}
 	writeScored(c.W, els, true)
+}
+
+// bzpopCmd is BZPOPMIN / BZPOPMAX.
+type bzpopCmd struct {
+	keys    [][]byte
+	max     bool
+	timeout time.Duration
+}
+
+func parseBzpop(max bool) Parser {
+	return func(a [][]byte) (Runner, error) {
+		t, err := blockTimeout(a[len(a)-1])
+		if err != nil {
+			return nil, err
+		}
+		return bzpopCmd{a[1 : len(a)-1], max, t}, nil
+	}
+}
+
+func (b bzpopCmd) Run(c *Ctx) {
+	for _, k := range b.keys {
+		els, err := c.Tx.ZPop(k, b.max, 1)
+		if err != nil {
+			c.Err(err)
+			return
+		}
+		if len(els) > 0 {
+			c.W.Array(3)
+			c.W.Bulk(k)
+			c.W.Bulk(els[0].Member)
+			c.W.Double(els[0].Score)
+			return
+		}
+	}
+	c.Block(b.keys, b.timeout, nil)
 }
 
 type zrandCmd struct {
@@ -697,6 +733,14 @@ func init() {
 			Summary:    "Returns the highest-scoring members from a sorted set after removing them. Deletes the sorted set if the last member was popped.",
 			Complexity: "O(log(N)*M) with N being the number of elements in the sorted set, and M being the number of elements popped.",
 			Args:       []Arg{key, {Name: "count", Type: ArgInteger, Optional: true}}, Parse: parseZpop(true)},
+		&Command{Name: "bzpopmin", Arity: -3, Flags: FlagWrite | FlagNoScript | FlagFast | FlagBlocking, FirstKey: 1, LastKey: -2, Step: 1, Group: g, Since: "5.0.0",
+			Summary:    "Removes and returns the member with the lowest score from one or more sorted sets. Blocks until a member is available otherwise. Deletes the sorted set if the last element was popped.",
+			Complexity: "O(log(N)) with N being the number of elements in the sorted set.",
+			Args:       []Arg{{Name: "key", Type: ArgKey, Multiple: true}, {Name: "timeout", Type: ArgDouble}}, Parse: parseBzpop(false)},
+		&Command{Name: "bzpopmax", Arity: -3, Flags: FlagWrite | FlagNoScript | FlagFast | FlagBlocking, FirstKey: 1, LastKey: -2, Step: 1, Group: g, Since: "5.0.0",
+			Summary:    "Removes and returns the member with the highest score from one or more sorted sets. Blocks until a member is available otherwise. Deletes the sorted set if the last element was popped.",
+			Complexity: "O(log(N)) with N being the number of elements in the sorted set.",
+			Args:       []Arg{{Name: "key", Type: ArgKey, Multiple: true}, {Name: "timeout", Type: ArgDouble}}, Parse: parseBzpop(true)},
 		&Command{Name: "zunionstore", Arity: -4, Flags: rw | FlagMovableKeys, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "2.0.0",
 			Summary:    "Stores the union of multiple sorted sets in a key.",
 			Complexity: "O(N)+O(M log(M)) with N being the sum of the sizes of the input sorted sets, and M being the number of elements in the resulting sorted set.",

@@ -12,6 +12,13 @@ import (
 func TestZSetCommands(t *testing.T) {
 	s := startServer(t)
 	c := dial(t, s)
+	// a plain set as a ZUNIONSTORE/ZINTERSTORE input (every score 1)
+	s.DB().Lock()
+	tx := s.DB().Begin(0)
+	_, err := tx.SAdd([]byte("s1"), [][]byte{[]byte("a"), []byte("d")})
+	must(t, err)
+	must(t, tx.Commit())
+	s.DB().Unlock()
 	runSteps(t, c, []step{
 		{"zadd z 1 a 2 b 3 c", "(integer) 3"},
 		{"zadd z 1.5 x 1e100 big -inf ninf", "(integer) 3"},
@@ -308,6 +315,28 @@ func TestZSetScan(t *testing.T) {
 		{"zremrangebyrank big 0 -11", "(integer) 290"},
 		{"zcard big", "(integer) 10"},
 	})
+}
+
+func TestZSetBlocking(t *testing.T) {
+	s := startServer(t)
+	c1, c2 := dial(t, s), dial(t, s)
+	runSteps(t, c1, []step{
+		{"bzpopmin z 0.05", "(nil)"},
+		{"zadd z 1 a 2 b", "(integer) 2"},
+		{"bzpopmin nosuch z 0", `["z" "a" "1"]`},
+		{"bzpopmax z 0", `["z" "b" "2"]`},
+		{"bzpopmax z x", "!ERR timeout is not a float or out of range"},
+		{"multi", "OK"},
+		{"bzpopmin z 0", "QUEUED"},
+		{"exec", "[(nil)]"},
+	})
+	c1.send(splitCmd("bzpopmax z 5")...)
+	waitBlocked(t, s, 1)
+	runSteps(t, c2, []step{{"zadd z 1.5 x", "(integer) 1"}})
+	if got := c1.read(); got != `["z" "x" "1.5"]` {
+		t.Fatalf("bzpopmax: %s", got)
+	}
+	runSteps(t, c1, []step{{"hello 3", "{*"}, {"zadd z 3 y", "(integer) 1"}, {"bzpopmin z 0", `["z" "y" (double) 3]`}})
 }
 
 func atoiTest(s string) int {

@@ -37,6 +37,12 @@ type gearsKey struct{}
 func (s *Server) startGears() {
 	st := s.gearsState()
 	st.once.Do(func() {
+		f := strings.Fields(s.cfg.Get("gears"))
+		for i := 0; i+1 < len(f); i += 2 {
+			if r := st.cfg.Set(f[i], f[i+1], false); r.Err != "" {
+				s.log.Error("gears config", "key", f[i], "err", r.Err)
+			}
+		}
 		go func() {
 			defer close(st.ready)
 			dir := s.cfg.Get("wasm-cache-dir")
@@ -66,7 +72,16 @@ func (s *Server) Gears() (*host.Gears, error) {
 }
 
 func init() {
-	registerConfig(&ConfigKey{Name: "wasm-cache-dir", Usage: "wazero compilation cache (default: <dir>/wasm-cache)"})
+	registerConfig(
+		&ConfigKey{Name: "wasm-cache-dir", Usage: "wazero compilation cache (default: <dir>/wasm-cache)"},
+		&ConfigKey{Name: "gears", Usage: `gears configuration at start, as RedisGears module arguments: "Name value ..." (see RG.CONFIGGET)`,
+			Check: func(v string) (string, error) {
+				if len(strings.Fields(v))%2 != 0 {
+					return "", fmt.Errorf("want name/value pairs")
+				}
+				return v, nil
+			}},
+	)
 	initHooks = append(initHooks, func(s *Server) error {
 		s.startGears()
 		return nil

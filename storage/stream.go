@@ -30,8 +30,8 @@ import (
 // Redis' radix trees. A consumer's own PEL is the group PEL filtered by
 // consumer (one consumer per group is the common case for StreamReader).
 //
-// Approximate trimming ('~') emulates Redis' 100-entry radix tree nodes: it
-// only removes whole blocks of 100 entries from the head.
+// Approximate trimming ('~') emulates Redis' 100-entry radix tree nodes (see
+// trim): it only removes whole emulated nodes from the head.
 
 // StreamID is a stream entry id.
 type StreamID struct{ Ms, Seq uint64 }
@@ -399,35 +399,65 @@ type StreamTrim struct {
 const streamNodeEntries = 100
 
 // trim removes entries from the head as t asks; it returns how many.
+//
+// Approximate trimming works on emulated radix tree nodes: Redis fills
+// nodes of streamNodeEntries entries in insertion order, so with the
+// insertion ordinal of the first live entry (entries-added - length) the
+// head node holds streamNodeEntries - ordinal%streamNodeEntries entries and
+// the following ones are full. Only whole nodes go, within the limit.
 func (s *streamObj) trim(t StreamTrim) (int64, error) {
 	length := int64(s.m.Size)
-	var n int64
-	switch t.Kind {
-	case TrimMaxLen:
-		if length <= t.MaxLen {
-			return 0, nil
-		}
-		n = length - t.MaxLen
-	case TrimMinID:
-		if err := s.scan(s.first, MaxStreamID, false, func(id StreamID, _ []byte) bool {
-			if id.Cmp(t.MinID) >= 0 {
-				return false
-			}
-			n++
-			return true
-		}); err != nil {
-			return 0, err
-		}
-	default:
+	if t.Kind == TrimNone || length == 0 {
 		return 0, nil
 	}
-	if t.Approx {
-		n -= n % streamNodeEntries
-		if t.Limit > 0 && n > t.Limit {
-			n = t.Limit - t.Limit%streamNodeEntries
+	var n int64
+	if !t.Approx {
+		switch t.Kind {
+		case TrimMaxLen:
+			n = max(length-t.MaxLen, 0)
+		case TrimMinID:
+			if err := s.scan(s.first, MaxStreamID, false, func(id StreamID, _ []byte) bool {
+				if id.Cmp(t.MinID) >= 0 {
+					return false
+				}
+				n++
+				return true
+			}); err != nil {
+				return 0, err
+			}
 		}
-	} else if t.Limit > 0 && n > t.Limit {
-		n = t.Limit
+		if t.Limit > 0 && n > t.Limit {
+			n = t.Limit
+		}
+	} else {
+		ord := int64(0)
+		if s.added >= s.m.Size {
+			ord = int64(s.added - s.m.Size)
+		}
+		size := min(streamNodeEntries-ord%streamNodeEntries, length)
+		fits := func() bool { return t.Limit <= 0 || n+size <= t.Limit }
+		switch t.Kind {
+		case TrimMaxLen:
+			for n < length && length-n-size >= t.MaxLen && fits() {
+				n += size
+				size = min(streamNodeEntries, length-n)
+			}
+		case TrimMinID:
+			var i int64
+			if err := s.scan(s.first, MaxStreamID, false, func(id StreamID, _ []byte) bool {
+				if i == n+size-1 { // last entry of the current node
+					if id.Cmp(t.MinID) >= 0 || !fits() {
+						return false
+					}
+					n += size
+					size = min(streamNodeEntries, length-n)
+				}
+				i++
+				return n < length
+			}); err != nil {
+				return 0, err
+			}
+		}
 	}
 	if n <= 0 {
 		return 0, nil

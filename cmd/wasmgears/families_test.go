@@ -281,3 +281,31 @@ func TestFamilyServer(t *testing.T) {
 		})
 	})
 }
+
+// TestGearsSmoke runs a RedisGears script through go-redis and redis-cli.
+func TestGearsSmoke(t *testing.T) {
+	if againstRedis {
+		t.Skip("redis-server has no RedisGears module here")
+	}
+	s := start(t)
+	c := s.client(2)
+	ctx := ctxT(t)
+	noErr(t, c.Set(ctx, "g:1", "a", 0).Err())
+	noErr(t, c.Set(ctx, "g:2", "b", 0).Err())
+	r := require(t, c, "rg.pyexecute", "GB().map(lambda r: r['key']).run('g:*')")
+	noErr(t, r.Err())
+	res, ok := r.Val().([]any)
+	if !ok || len(res) != 2 {
+		t.Fatalf("RG.PYEXECUTE = %#v, want [results, errors]", r.Val())
+	}
+	keys := fmt.Sprint(res[0])
+	if !strings.Contains(keys, "g:1") || !strings.Contains(keys, "g:2") || fmt.Sprint(res[1]) != "[]" {
+		t.Fatalf("RG.PYEXECUTE = %v", res)
+	}
+	// execute() writes through the server's command table.
+	eq(t, "execute()", fmt.Sprint(c.Do(ctx, "rg.pyexecute", "execute('SET', 'from-python', 'yes')").Val()), "OK")
+	eq(t, "GET", c.Get(ctx, "from-python").Val(), "yes")
+	if out := s.cli(t, "rg.pyexecute", "GB('ShardsIDReader').count().run()"); !strings.Contains(out, "1") {
+		t.Fatalf("redis-cli RG.PYEXECUTE: %s", out)
+	}
+}

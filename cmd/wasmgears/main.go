@@ -32,6 +32,7 @@ func run(argv []string) error {
 		flags[k.Name] = fs.String(k.Name, k.Default, k.Usage)
 	}
 	version := fs.Bool("version", false, "print the version and exit")
+	commandsMD := fs.Bool("commands-md", false, "print docs/commands.md (generated from the command table) and exit")
 	// A leading positional argument is a config file, as with redis-server.
 	if len(argv) > 0 && len(argv[0]) > 0 && argv[0][0] != '-' {
 		if err := cfg.Load(argv[0]); err != nil {
@@ -44,6 +45,10 @@ func run(argv []string) error {
 	}
 	if *version {
 		fmt.Println("wasmgears", server.Version, "redis", server.RedisVersion)
+		return nil
+	}
+	if *commandsMD {
+		fmt.Print(server.CommandsMarkdown())
 		return nil
 	}
 	var setErr error

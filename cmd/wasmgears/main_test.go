@@ -31,6 +31,7 @@ import (
 
 var (
 	binPath      string // the wasmgears binary built by TestMain
+	wasmCache    string // compilation cache shared by the test run's servers
 	againstRedis = os.Getenv("WASMGEARS_IT_TARGET") == "redis-server"
 )
 
@@ -53,6 +54,7 @@ func testMain(m *testing.M) int {
 		return m.Run()
 	}
 	binPath = filepath.Join(tmp, "wasmgears")
+	wasmCache = filepath.Join(tmp, "wasm-cache") // compile the guest once, not per server
 	args := []string{"build", "-o", binPath}
 	if raceEnabled {
 		args = append(args, "-race") // the server under test gets the race detector too
@@ -150,6 +152,7 @@ func (s *proc) argv() []string {
 		}
 		return a
 	}
+	a = append(a, "--wasm-cache-dir", wasmCache)
 	return append(a, s.args...)
 }
 

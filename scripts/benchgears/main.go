@@ -1,0 +1,291 @@
+// Command benchgears measures the sandbox side by side with native
+// CPython and redis-server (part of `make bench`, not of `make test`):
+// session start, RG.PYEXECUTE round trip, execute() cost per call, Python
+// CPU in the sandbox vs native python3 (fast and strict engines), RSS per
+// idle interpreter, and PING latency while a guest spins.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/wasmgears/wasmgears/server"
+)
+
+var (
+	native = flag.String("python", "/usr/bin/python3", "native python for the CPU comparison")
+	n      = flag.Int("n", 200, "samples per latency measurement")
+)
+
+func main() {
+	flag.Parse()
+	ctx := context.Background()
+	tmp, err := os.MkdirTemp("", "benchgears")
+	check(err)
+	defer os.RemoveAll(tmp)
+	cache := filepath.Join(tmp, "cache")
+
+	fast, rdb := start(tmp, "fast", cache, "")
+	defer fast.Shutdown()
+	_, err = fast.Gears()
+	check(err)
+
+	fmt.Println("== wasmgears sandbox benchmarks (", runtime.NumCPU(), "cores )")
+	sessionStart(ctx, rdb)
+	roundTrip(ctx, rdb)
+	executeCost(ctx, rdb)
+	idleRSS(ctx, fast, rdb)
+	pingWhileSpinning(ctx, rdb)
+
+	strict, srdb := start(tmp, "strict", cache, "SandboxStrictMode 1")
+	defer strict.Shutdown()
+	_, err = strict.Gears()
+	check(err)
+	cpu(ctx, rdb, srdb)
+}
+
+func start(tmp, name, cache, gearsCfg string) (*server.Server, *redis.Client) {
+	cfg := server.NewConfig()
+	check(cfg.Set("port", "0"))
+	check(cfg.Set("dir", filepath.Join(tmp, name)))
+	check(cfg.Set("metrics-addr", ""))
+	check(cfg.Set("wasm-cache-dir", cache))
+	check(cfg.Set("gears", gearsCfg))
+	s, err := server.New(cfg, slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})))
+	check(err)
+	check(s.Listen())
+	go s.Serve()
+	return s, redis.NewClient(&redis.Options{Addr: s.Addr().String(), Protocol: 2, ReadTimeout: -1})
+}
+
+func check(err error) {
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "benchgears:", err)
+		os.Exit(1)
+	}
+}
+
+func pct(ds []time.Duration, p float64) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[min(len(s)-1, int(float64(len(s))*p))]
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d.Microseconds())/1000) }
+
+func timeN(k int, f func()) []time.Duration {
+	out := make([]time.Duration, k)
+	for i := range out {
+		t := time.Now()
+		f()
+		out[i] = time.Since(t)
+	}
+	return out
+}
+
+func pyexec(ctx context.Context, c *redis.Client, code string, extra ...any) (any, error) {
+	return c.Do(ctx, append([]any{"RG.PYEXECUTE", code}, extra...)...).Result()
+}
+
+func sessionStart(ctx context.Context, c *redis.Client) {
+	fmt.Println("-- new session ready to run code (RG.PYEXECUTE \"x = 1\", end to end)")
+	for _, size := range []string{"2", "0"} {
+		check(c.Do(ctx, "RG.CONFIGSET", "InterpreterPoolSize", size).Err())
+		time.Sleep(500 * time.Millisecond) // let the pool refill
+		ds := timeN(*n/2, func() {
+			_, err := pyexec(ctx, c, "x = 1")
+			check(err)
+			if size != "0" {
+				time.Sleep(40 * time.Millisecond) // steady state: the pool keeps up
+			}
+		})
+		fmt.Printf("   pool size %s: p50 %s  p99 %s\n", size, ms(pct(ds, .5)), ms(pct(ds, .99)))
+	}
+	check(c.Do(ctx, "RG.CONFIGSET", "InterpreterPoolSize", "2").Err())
+}
+
+func roundTrip(ctx context.Context, c *redis.Client) {
+	time.Sleep(500 * time.Millisecond)
+	ds := timeN(*n, func() {
+		_, err := pyexec(ctx, c, "execute('ping')")
+		check(err)
+		time.Sleep(40 * time.Millisecond)
+	})
+	fmt.Printf("-- RG.PYEXECUTE \"execute('ping')\" end to end: p50 %s  p99 %s\n", ms(pct(ds, .5)), ms(pct(ds, .99)))
+}
+
+func executeCost(ctx context.Context, c *redis.Client) {
+	check(c.Set(ctx, "k", "v", 0).Err())
+	const calls = 200000
+	code := fmt.Sprintf(`
+import time
+def f():
+    t = time.perf_counter()
+    for _ in range(%d):
+        execute('get', 'k')
+    yield str((time.perf_counter() - t) / %d * 1e6)
+GB('PythonReader').run(f)`, calls, calls)
+	res, err := pyexec(ctx, c, code)
+	check(err)
+	us, _ := strconv.ParseFloat(res.([]any)[0].([]any)[0].(string), 64)
+	fmt.Printf("-- execute('get','k') from Python: %.2f µs per call (%d calls, target <= 5)\n", us, calls)
+	if path, err := exec.LookPath("redis-server"); err == nil {
+		if r := luaCost(path, calls); r > 0 {
+			fmt.Printf("   redis-server EVAL loop of redis.call('get','k'): %.2f µs per call (ratio %.2f)\n", r, us/r)
+		}
+	}
+}
+
+// luaCost runs the same loop in redis-server's Lua for scale.
+func luaCost(path string, calls int) float64 {
+	port := "7781"
+	cmd := exec.Command(path, "--port", port, "--save", "", "--appendonly", "no")
+	if cmd.Start() != nil {
+		return 0
+	}
+	defer cmd.Process.Kill()
+	c := redis.NewClient(&redis.Options{Addr: "127.0.0.1:" + port})
+	ctx := context.Background()
+	for i := 0; c.Ping(ctx).Err() != nil; i++ {
+		if i > 100 {
+			return 0
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	c.Set(ctx, "k", "v", 0)
+	t := time.Now()
+	if err := c.Eval(ctx, fmt.Sprintf("for i=1,%d do redis.call('get','k') end return 1", calls), nil).Err(); err != nil {
+		return 0
+	}
+	return float64(time.Since(t).Microseconds()) / float64(calls)
+}
+
+func rss() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	m := regexp.MustCompile(`VmRSS:\s+(\d+) kB`).FindSubmatch(b)
+	if m == nil {
+		return 0
+	}
+	v, _ := strconv.ParseInt(string(m[1]), 10, 64)
+	return v * 1024
+}
+
+func idleRSS(ctx context.Context, s *server.Server, c *redis.Client) {
+	g, _ := s.Gears()
+	runtime.GC()
+	before, have := rss(), g.PoolReady()
+	check(c.Do(ctx, "RG.CONFIGSET", "InterpreterPoolSize", "16").Err())
+	for i := 0; g.PoolReady() < 16 && i < 600; i++ {
+		time.Sleep(50 * time.Millisecond)
+	}
+	runtime.GC()
+	after := rss()
+	k := g.PoolReady() - have
+	if k > 0 {
+		fmt.Printf("-- RSS per idle interpreter (gears API loaded): %.1f MB (%d interpreters, target <= 8)\n", float64(after-before)/float64(k)/1e6, k)
+	}
+	check(c.Do(ctx, "RG.CONFIGSET", "InterpreterPoolSize", "2").Err())
+}
+
+func pingWhileSpinning(ctx context.Context, c *redis.Client) {
+	for _, spin := range []string{
+		"def f():\n    while True:\n        pass\n    yield 1\n",
+		"def f():\n    yield sum(range(10**12))\n",
+	} {
+		id, err := pyexec(ctx, c, spin+"GB('PythonReader').run(f)", "UNBLOCKING")
+		check(err)
+		time.Sleep(100 * time.Millisecond)
+		ds := timeN(*n*5, func() {
+			check(c.Ping(ctx).Err())
+			runtime.GC() // stop-the-world GCs must not wait for the guest
+		})
+		t := time.Now()
+		check(c.Do(ctx, "RG.ABORTEXECUTION", id).Err())
+		name := strings.SplitN(spin, "\n", 3)[1]
+		fmt.Printf("-- PING (+ runtime.GC) while a guest runs %q: p50 %s  p99 %s; abort took %s\n",
+			strings.TrimSpace(name), ms(pct(ds, .5)), ms(pct(ds, .99)), ms(time.Since(t)))
+	}
+}
+
+func cpu(ctx context.Context, fast, strict *redis.Client) {
+	fmt.Println("-- Python CPU, sandbox vs native (best of 3, ms; ratio = sandbox / native)")
+	nat := map[string]float64{}
+	out, err := exec.Command(*native, "-c", benchPy+"\nfor k, v in run(): print(k, v)").Output()
+	if err == nil {
+		for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+			f := strings.Fields(l)
+			v, _ := strconv.ParseFloat(f[len(f)-1], 64)
+			nat[strings.Join(f[:len(f)-1], " ")] = v
+		}
+	} else {
+		fmt.Println("   native python unavailable:", err)
+	}
+	ver, _ := exec.Command(*native, "-c", "import sys; print(sys.version.split()[0])").Output()
+	fmt.Printf("   %-22s %10s %10s %7s %12s %7s\n", "benchmark", "native", "sandbox", "ratio", "strict", "ratio")
+	code := benchPy + "\nGB('PythonReader').run(lambda: (f'{k} {v}' for k, v in run()))"
+	res := func(c *redis.Client) map[string]float64 {
+		r, err := pyexec(ctx, c, code)
+		check(err)
+		m := map[string]float64{}
+		for _, x := range r.([]any)[0].([]any) {
+			f := strings.Fields(x.(string))
+			v, _ := strconv.ParseFloat(f[len(f)-1], 64)
+			m[strings.Join(f[:len(f)-1], " ")] = v
+		}
+		return m
+	}
+	sb, st := res(fast), res(strict)
+	for _, k := range []string{"sumsq 5M", "dict/str 2M", "json 20k"} {
+		fmt.Printf("   %-22s %10.0f %10.0f %7.2f %12.0f %7.2f\n", k, nat[k], sb[k], sb[k]/nat[k], st[k], st[k]/nat[k])
+	}
+	fmt.Printf("   native: %s %s; sandbox: CPython 3.13 wasm32-wasi in wazero\n", *native, strings.TrimSpace(string(ver)))
+}
+
+// benchPy is the recipe's bench.py (reference/cpython-wasi/bench).
+const benchPy = `
+import time, json
+def sumsq(n):
+    s = 0
+    for i in range(n):
+        s += i * i
+    return s
+def dictstr(n):
+    d = {}
+    for i in range(n):
+        k = "key" + str(i % 5000)
+        d[k] = d.get(k, 0) + len(k)
+    parts = [f"{k}={v}" for k, v in d.items()]
+    return len(",".join(parts))
+def jsonrt(n):
+    obj = {"a": list(range(100)), "b": {"x": "y" * 50, "n": [1.5, 2.5, None, True]}}
+    t = 0
+    for _ in range(n):
+        t += len(json.loads(json.dumps(obj)))
+    return t
+def best(fn, arg, reps=3):
+    b = None
+    for _ in range(reps):
+        t = time.perf_counter()
+        fn(arg)
+        d = time.perf_counter() - t
+        b = d if b is None or d < b else b
+    return round(b * 1000, 1)
+def run():
+    return [("sumsq 5M", best(sumsq, 5_000_000)), ("dict/str 2M", best(dictstr, 2_000_000)), ("json 20k", best(jsonrt, 20_000))]
+`

@@ -1,0 +1,108 @@
+package server
+
+import (
+	"bufio"
+	"bytes"
+	"io"
+	"net"
+	"strings"
+	"testing"
+	"time"
+)
+
+// FuzzRESP feeds arbitrary bytes to a live server connection; afterwards
+// the server must still answer PING on a fresh connection.
+func FuzzRESP(f *testing.F) {
+	for _, seed := range []string{
+		"*1\r\n$4\r\nPING\r\n",
+		"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$1\r\nv\r\n",
+		"PING\r\nset a b\r\nget a\r\n",
+		"*1\r\n$x\r\n",
+		"*-1\r\n",
+		"*2\r\n$9\r\nsubscribe\r\n$1\r\nc\r\n*3\r\n$7\r\npublish\r\n$1\r\nc\r\n$1\r\nm\r\n",
+		"*1\r\n$7\r\nmonitor\r\n*1\r\n$4\r\nping\r\n",
+		"*2\r\n$5\r\nhello\r\n$1\r\n3\r\n*2\r\n$9\r\nsubscribe\r\n$1\r\nx\r\n",
+		"*3\r\n$5\r\nblpop\r\n$1\r\nl\r\n$3\r\n0.1\r\n",
+		"*1\r\n$5\r\nmulti\r\n*1\r\n$4\r\nexec\r\n",
+		"*99999999999\r\n",
+		"$5\r\nhello\r\n",
+		"\"unbalanced\r\n",
+		"*2\r\n$4\r\ninfo\r\n$3\r\nall\r\n*1\r\n$7\r\ncommand\r\n",
+	} {
+		f.Add([]byte(seed))
+	}
+	s := startServer(f)
+	addr := s.Addr().String()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		lower := bytes.ToLower(data)
+		for _, bad := range []string{"shutdown", "config", "client", "rg.", "auth", "debug"} {
+			if bytes.Contains(lower, []byte(bad)) {
+				t.Skip("state-changing admin command")
+			}
+		}
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Write(data)
+		c.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
+		io.Copy(io.Discard, c)
+		c.Close()
+		if got := pingFresh(t, addr); got != "+PONG\r\n" {
+			t.Fatalf("after %q the server answers PING with %q", data, got)
+		}
+	})
+}
+
+func pingFresh(t testing.TB, addr string) string {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	io.WriteString(c, "*1\r\n$4\r\nPING\r\n")
+	line, _ := bufio.NewReader(c).ReadString('\n')
+	return line
+}
+
+func TestProtocolErrors(t *testing.T) {
+	s := startServer(t)
+	other := dial(t, s)
+	runSteps(t, other, []step{{"set a b", "OK"}})
+	for _, bad := range []string{"*1\r\n$x\r\n", "*x\r\n", "*1\r\n:1\r\n"} {
+		c, err := net.Dial("tcp", s.Addr().String())
+		must(t, err)
+		io.WriteString(c, bad)
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		out, _ := io.ReadAll(c) // the server closes the connection
+		c.Close()
+		if !strings.HasPrefix(string(out), "-ERR Protocol error: ") || !strings.HasSuffix(string(out), "\r\n") {
+			t.Errorf("%q: got %q", bad, out)
+		}
+	}
+	runSteps(t, other, []step{{"get a", `"b"`}})
+	if got := pingFresh(t, s.Addr().String()); got != "+PONG\r\n" {
+		t.Errorf("ping: %q", got)
+	}
+}
+
+func TestInlineCommands(t *testing.T) {
+	s := startServer(t)
+	c, err := net.Dial("tcp", s.Addr().String())
+	must(t, err)
+	defer c.Close()
+	io.WriteString(c, "PING\r\nset a \"b c\"\r\nget a\r\nPING hi\n")
+	rd := bufio.NewReader(c)
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	var got []string
+	for i := 0; i < 4; i++ {
+		r, err := readReply(rd)
+		must(t, err)
+		got = append(got, r)
+	}
+	if want := `PONG OK "b c" "hi"`; strings.Join(got, " ") != want {
+		t.Errorf("inline: %v, want %s", got, want)
+	}
+}

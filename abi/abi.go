@@ -24,7 +24,7 @@
 //	gears_init() -> i32           initialise CPython; StatusOK on success
 //	gears_invoke(op, len) -> i32  run one request, see the Status* codes
 //	gears_abort_info() -> i32     address of the abort-info struct (optional)
-//	wizer.initialize()            only in the snapshot build
+//	wizer.initialize()            for toolchain/snapshot.sh (wizer removes it)
 //
 // The host never calls the guest allocator: the guest sizes every buffer and
 // pulls payloads with take/result.

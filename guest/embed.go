@@ -8,7 +8,7 @@ import (
 	"io/fs"
 )
 
-//go:embed runtime/python.wasm runtime/python313.zip runtime/VERSION runtime/SHA256SUMS runtime/INPUTS.sha256
+//go:embed runtime/*.wasm runtime/python313.zip runtime/VERSION runtime/SHA256SUMS runtime/INPUTS.sha256
 var runtimeFS embed.FS
 
 func mustRead(name string) []byte {
@@ -20,14 +20,20 @@ func mustRead(name string) []byte {
 }
 
 var (
-	pythonWasm = mustRead("python.wasm")
-	stdlibZip  = mustRead("python313.zip")
+	pythonWasm  = mustRead("python.wasm")
+	stdlibZip   = mustRead("python313.zip")
+	snapshot, _ = runtimeFS.ReadFile("runtime/python-snap.wasm") // optional
 )
 
 // PythonWasm returns the interpreter module (a reactor: exports _initialize,
 // gears_init, gears_invoke; imports module "gears", see package abi). The
 // slice is shared: do not modify it.
 func PythonWasm() []byte { return pythonWasm }
+
+// PythonSnapshot returns python-snap.wasm, the wizer pre-initialised
+// interpreter (CPython already initialised; do not run _initialize), or nil
+// if the runtime was built without --snapshot.
+func PythonSnapshot() []byte { return snapshot }
 
 // StdlibZip returns python313.zip, to be mounted read-only as
 // /usr/local/lib/python313.zip in the guest. The slice is shared: do not

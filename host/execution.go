@@ -37,14 +37,17 @@ type Execution struct {
 	abortc  chan struct{}
 	done    chan struct{}
 
-	mu        sync.Mutex
-	status    string
-	reply     []byte // RESP [[results],[errors]]
-	nResults  int
-	errors    []string
-	started   time.Time
-	duration  time.Duration
-	abortOnce sync.Once
+	mu         sync.Mutex
+	status     string
+	reply      []byte // RESP [[results],[errors]]
+	nResults   int
+	errors     []string
+	started    time.Time
+	duration   time.Duration
+	readDur    time.Duration
+	abortOnce  sync.Once
+	inst       *Instance // the interpreter while running (for Kill)
+	dropOnDone bool      // pushed out by MaxExecutions while running
 }
 
 // Status returns the current status.
@@ -69,6 +72,14 @@ func (e *Execution) Counts() (results int, errs []string, total time.Duration) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return e.nResults, e.errors, e.duration
+}
+
+// Profile returns the time spent reading and in each plan step, measured
+// in the guest while ProfileExecutions=1 (zero otherwise).
+func (e *Execution) Profile() (read time.Duration, steps []Step) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.readDur, append([]Step(nil), e.Plan...)
 }
 
 // failure is set when the execution could not produce results at all.
@@ -99,21 +110,63 @@ func (g *Gears) addExecution(e *Execution) {
 	defer g.mu.Unlock()
 	g.execs[e.ID] = e
 	g.order = append(g.order, e.ID)
+	g.trimExecutions()
+}
+
+// trimExecutions applies MaxExecutions as a FIFO: the oldest executions
+// go first; a running one is marked and dropped when it finishes.
+// Called with g.mu held.
+func (g *Gears) trimExecutions() {
 	max := int(g.cfg.Int("MaxExecutions"))
-	// FIFO cap: drop the oldest finished executions.
-	for i := 0; len(g.execs) > max && i < len(g.order); {
+	live := 0
+	for _, id := range g.order {
+		if e := g.execs[id]; e != nil && !e.markedDrop() {
+			live++
+		}
+	}
+	for i := 0; live > max && i < len(g.order); {
 		id := g.order[i]
 		old := g.execs[id]
 		if old == nil {
 			g.order = append(g.order[:i], g.order[i+1:]...)
 			continue
 		}
+		if old.markedDrop() {
+			i++
+			continue
+		}
+		live--
 		if st := old.Status(); st == StatusDone || st == StatusAborted {
 			delete(g.execs, id)
 			g.order = append(g.order[:i], g.order[i+1:]...)
 			continue
 		}
+		old.mu.Lock()
+		old.dropOnDone = true
+		old.mu.Unlock()
 		i++
+	}
+}
+
+func (e *Execution) markedDrop() bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.dropOnDone
+}
+
+// forget removes a finished execution that MaxExecutions pushed out.
+func (g *Gears) forget(e *Execution) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.execs[e.ID] != e {
+		return
+	}
+	delete(g.execs, e.ID)
+	for i, x := range g.order {
+		if x == e.ID {
+			g.order = append(g.order[:i], g.order[i+1:]...)
+			break
+		}
 	}
 }
 
@@ -158,15 +211,34 @@ func (g *Gears) DropExecution(id string) error {
 	return nil
 }
 
-// Abort stops a running execution (gears.forcestopped in the guest).
+// killAfter is how long Abort waits for a guest to stop cooperatively
+// before it kills the instance (only possible with SandboxStrictMode 1).
+var killAfter = 100 * time.Millisecond
+
+// Abort stops a running execution: gears.forcestopped is raised in the
+// guest at its next yield poll. A guest stuck in C code that never polls
+// is killed after killAfter when the engine is strict; its session then
+// gets a fresh interpreter (see recoverInstance).
 func (e *Execution) Abort() {
 	e.abortOnce.Do(func() { close(e.abortc) })
 	e.mu.Lock()
-	running := e.status == StatusRunning
+	in := e.inst
 	e.mu.Unlock()
-	if running {
-		e.session.inst.Stop()
+	if in == nil {
+		return
 	}
+	in.Stop()
+	go func() {
+		select {
+		case <-e.done:
+		case <-time.After(killAfter):
+			if in.Kill() {
+				e.session.g.log.Warn("execution did not stop: interpreter killed", "execution", e.ID, "session", e.session.ID)
+			} else {
+				e.session.g.log.Error("execution does not yield and cannot be killed (SandboxStrictMode 0)", "execution", e.ID)
+			}
+		}
+	}()
 }
 
 // runExecution runs e on its session's actor and records the outcome.
@@ -183,9 +255,16 @@ func (g *Gears) runExecution(ctx context.Context, e *Execution) {
 		}
 		e.status = StatusRunning
 		e.started = time.Now()
+		e.inst = in
 		e.mu.Unlock()
+		prev := s.current
 		s.current = e
-		defer func() { s.current = nil }()
+		defer func() {
+			s.current = prev
+			e.mu.Lock()
+			e.inst = nil
+			e.mu.Unlock()
+		}()
 		if limit > 0 {
 			t := time.AfterFunc(limit, e.Abort)
 			defer t.Stop()
@@ -197,7 +276,13 @@ func (g *Gears) runExecution(ctx context.Context, e *Execution) {
 		default:
 		}
 		reply, err := in.Invoke(ctx, opRunExecution, []byte(e.ID))
+		if !in.closed && in.broken == nil {
+			g.observeMemory(int64(in.MemoryBytes()))
+		}
 		if err != nil {
+			if errors.Is(err, ErrBroken) {
+				s.recoverInstance(ctx)
+			}
 			return err
 		}
 		e.mu.Lock()
@@ -214,20 +299,55 @@ func (g *Gears) runExecution(ctx context.Context, e *Execution) {
 	}
 }
 
+// recoverInstance replaces a session's broken (killed or trapped)
+// interpreter with a fresh one from the pool, on the session's actor.
+// The session's code is not re-run here: a session that owns
+// registrations is restored by the registration layer (restoreHook).
+func (s *Session) recoverInstance(ctx context.Context) {
+	old := s.inst
+	pi, err := s.g.pool.get(context.WithoutCancel(ctx))
+	if err != nil {
+		s.g.log.Error("cannot replace a broken interpreter", "session", s.ID, "err", err)
+		return
+	}
+	pi.out.setSession(s.ID)
+	pi.inst.OnCall = s.onCall
+	s.inst = pi.inst
+	s.out = pi.out
+	old.Close(context.WithoutCancel(ctx))
+	s.g.log.Warn("session interpreter replaced", "session", s.ID)
+	if h := restoreHook; h != nil {
+		if err := h(ctx, s); err != nil {
+			s.g.log.Error("session restore failed", "session", s.ID, "err", err)
+		}
+	}
+}
+
+// restoreHook, if set, re-creates a session's state (its registrations)
+// in a fresh interpreter after recoverInstance.
+var restoreHook func(ctx context.Context, s *Session) error
+
 func (e *Execution) finish(err error, limit time.Duration) {
 	e.mu.Lock()
-	defer e.mu.Unlock()
 	e.duration = time.Since(e.started)
+	if e.started.IsZero() {
+		e.duration = 0
+	}
 	switch {
 	case err == nil:
 		e.status = StatusDone
-		if v, _, derr := abi.Decode(e.reply); derr == nil && len(v.Elems) == 2 {
+		v, n, derr := abi.Decode(e.reply)
+		if derr == nil && len(v.Elems) == 2 {
 			e.nResults = len(v.Elems[0].Elems)
 			for _, x := range v.Elems[1].Elems {
 				e.errors = append(e.errors, string(x.Str))
 			}
+			if n < len(e.reply) {
+				e.setProfile(e.reply[n:])
+				e.reply = e.reply[:n:n]
+			}
 		}
-	case errors.Is(err, ErrStopped):
+	case errors.Is(err, ErrStopped), errors.Is(err, ErrBroken) && e.isAborted():
 		e.status = StatusAborted
 		msg := "Execution was aborted"
 		if limit > 0 && e.duration >= limit {
@@ -243,7 +363,38 @@ func (e *Execution) finish(err error, limit time.Duration) {
 		e.errors = []string{err.Error()}
 		e.reply = resultsReply(nil, e.errors)
 	}
+	drop := e.dropOnDone
 	close(e.done)
+	e.mu.Unlock()
+	if drop {
+		e.session.g.forget(e)
+	}
+}
+
+func (e *Execution) isAborted() bool {
+	select {
+	case <-e.abortc:
+		return true
+	default:
+		return false
+	}
+}
+
+// setProfile reads the guest's stats frame: [read_ns, [ns per plan step]].
+func (e *Execution) setProfile(b []byte) {
+	v, _, err := abi.Decode(b)
+	if err != nil || len(v.Elems) != 2 {
+		return
+	}
+	e.readDur = time.Duration(v.Elems[0].Int)
+	for i, x := range v.Elems[1].Elems {
+		if i < len(e.Plan) {
+			e.Plan[i].Duration = time.Duration(x.Int)
+		}
+	}
+	if len(e.Plan) > 0 && e.Plan[0].Type == "reader" {
+		e.Plan[0].Duration = e.readDur
+	}
 }
 
 // resultsReply encodes [[results...],[errors...]].

@@ -10,20 +10,26 @@ import (
 	"time"
 
 	"github.com/wasmgears/wasmgears/abi"
+	"github.com/wasmgears/wasmgears/storage"
 )
 
 // Backend is what the gears engine needs from the server: running commands
 // for a session as a client would, and the keyspace lock.
+//
+// The host calls Execute and KeysRead only while the session holds the
+// keyspace lock: its own (taken while serving the session's mailbox, see
+// Session.lockServing), an atomic() block's, or one borrowed from the
+// command whose event fired a sync registration.
 type Backend interface {
 	// Execute runs one command for s and returns its reply (RESP2 bytes,
-	// as RedisGears' RM_Call sees it). If s holds the keyspace lock
-	// (atomic block) the command runs under that hold.
+	// as RedisGears' RM_Call sees it).
 	Execute(s *Session, args [][]byte) []byte
 	// KeysRead serves KeysReader: one batch of records from cursor.
 	KeysRead(s *Session, cursor, pattern []byte, noScan, readValue bool) []byte
-	// LockKeyspace / UnlockKeyspace implement atomic().
-	LockKeyspace(s *Session)
-	UnlockKeyspace(s *Session)
+	// The keyspace lock.
+	LockKeyspace()
+	TryLockKeyspace() bool
+	UnlockKeyspace()
 }
 
 // Options configure the gears engine.
@@ -32,6 +38,8 @@ type Options struct {
 	Logger   *slog.Logger
 	Config   *GearsConfig
 	Backend  Backend
+	// DB persists sessions with registrations (nil: nothing persists).
+	DB *storage.DB
 }
 
 // Gears is the engine: interpreters, sessions and executions.
@@ -40,7 +48,9 @@ type Gears struct {
 	log     *slog.Logger
 	cfg     *GearsConfig
 	backend Backend
+	db      *storage.DB
 	pool    *pool
+	regs    regState
 
 	mu       sync.Mutex
 	sessions map[string]*Session
@@ -48,6 +58,8 @@ type Gears struct {
 	order    []string // execution ids, oldest first (MaxExecutions FIFO)
 	execSeq  atomic.Int64
 	planSeq  atomic.Int64
+	// regsChanged, if set, hears about registrations added or removed.
+	regsChanged func()
 
 	stats Stats
 }
@@ -81,7 +93,7 @@ func New(ctx context.Context, opt Options) (*Gears, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gears engine: %w", err)
 	}
-	g := &Gears{eng: eng, log: opt.Logger, cfg: opt.Config, backend: opt.Backend,
+	g := &Gears{eng: eng, log: opt.Logger, cfg: opt.Config, backend: opt.Backend, db: opt.DB,
 		sessions: map[string]*Session{}, execs: map[string]*Execution{}}
 	g.pool = newPool(g)
 	g.log.Info("gears engine ready", "compile", time.Since(start).Round(time.Millisecond), "strict", cfg.Strict)
@@ -120,86 +132,6 @@ func (g *Gears) nextExecID() string {
 type ErrorReply string
 
 func (e ErrorReply) Error() string { return string(e) }
-
-// PyExecuteRequest is a parsed RG.PYEXECUTE.
-type PyExecuteRequest struct {
-	Code         string
-	Unblocking   bool
-	ID           string
-	Description  *string
-	Upgrade      bool
-	ReplaceWith  string
-	ForceReinst  bool
-	Requirements []string
-}
-
-// PyExecuteResult is what RG.PYEXECUTE replies: exactly one field is set.
-type PyExecuteResult struct {
-	OK          bool
-	ExecutionID string // UNBLOCKING
-	Reply       []byte // blocking run: raw RESP [[results],[errors]]
-}
-
-// PyExecute runs a script in a new session.
-func (g *Gears) PyExecute(ctx context.Context, req PyExecuteRequest) (PyExecuteResult, error) {
-	if len(req.Requirements) > 0 {
-		// Requirement resolution comes with the requirement store; none
-		// can be satisfied yet.
-		g.log.Warn("could not satisfy requirements", "missing", req.Requirements)
-		return PyExecuteResult{}, ErrorReply(fmt.Sprintf("Could not satisfy requirements, look at the log file for more information. missing: %v", req.Requirements))
-	}
-	id := req.ID
-	if id == "" {
-		id = fmt.Sprintf("%x", randomBytes(20))
-	}
-	g.mu.Lock()
-	if _, exists := g.sessions[id]; exists && !req.Upgrade {
-		g.mu.Unlock()
-		return PyExecuteResult{}, ErrorReply(fmt.Sprintf("Session %s already exists", id))
-	}
-	g.mu.Unlock()
-
-	s, err := g.newSession(ctx, id, req.Description)
-	if err != nil {
-		return PyExecuteResult{}, err
-	}
-	var created []*Execution
-	s.onCreate = func(e *Execution) { created = append(created, e) }
-	err = s.Do(ctx, func(ctx context.Context, in *Instance) error {
-		if limit := g.timeLimit(); limit > 0 {
-			t := time.AfterFunc(limit, func() { in.Stop() })
-			defer t.Stop()
-		}
-		if _, err := in.Invoke(ctx, opResetScript, nil); err != nil {
-			return err
-		}
-		_, err := in.Invoke(ctx, abi.OpExec, []byte(req.Code))
-		return err
-	})
-	s.onCreate = nil
-	if err != nil {
-		s.close(context.WithoutCancel(ctx))
-		return PyExecuteResult{}, scriptError(err)
-	}
-	if len(created) == 0 {
-		s.release(ctx)
-		return PyExecuteResult{OK: true}, nil
-	}
-	e := created[0]
-	if req.Unblocking {
-		go func() {
-			g.runExecution(context.WithoutCancel(ctx), e)
-			s.release(context.Background())
-		}()
-		return PyExecuteResult{ExecutionID: e.ID}, nil
-	}
-	g.runExecution(ctx, e)
-	s.release(ctx)
-	if msg := e.failure(); msg != "" {
-		return PyExecuteResult{}, ErrorReply(msg)
-	}
-	return PyExecuteResult{Reply: e.Reply()}, nil
-}
 
 // timeLimit is ExecutionTimeLimitMs (0 = none).
 func (g *Gears) timeLimit() time.Duration {

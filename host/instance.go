@@ -77,8 +77,12 @@ func instOf(ctx context.Context) *Instance {
 func (e *Engine) NewInstance(ctx context.Context, ic InstanceConfig) (*Instance, error) {
 	in := &Instance{eng: e, OnCall: ic.OnCall}
 	fsc := wazero.NewFSConfig().WithFSMount(e.stdlib, abi.GuestLibDir)
-	if ic.Site != nil {
+	switch {
+	case ic.Site != nil:
 		fsc = fsc.WithFSMount(ic.Site, abi.GuestSiteDir)
+	case e.cfg.Snapshot:
+		// the snapshot's wasi-libc knows exactly the preopens it was made with
+		fsc = fsc.WithFSMount(emptyFS{}, abi.GuestSiteDir)
 	}
 	var start []string
 	if !e.cfg.Snapshot {

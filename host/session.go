@@ -32,9 +32,23 @@ type Session struct {
 	quit chan struct{}
 	wg   sync.WaitGroup
 
-	lockHeld bool // the keyspace lock is held by this session's atomic()
+	// lockHeld: the keyspace lock is held for this session's actor (its
+	// own hold, an atomic() block's or a borrowed one); only the actor
+	// reads or writes it.
+	lockHeld      bool
+	atomic        bool
+	atomicRelease func()
 	// onCreate receives executions created by run() during a script.
 	onCreate func(*Execution)
+	// code is the script that created the session (persisted with it).
+	code string
+	// pendingRegs are the script's registrations until it succeeds;
+	// regs the live ones (guarded by Gears.mu).
+	pendingRegs []*Registration
+	regs        []*Registration
+	// restoreIDs, during a restore, are the registration ids to reuse.
+	restoreIDs []string
+	restoring  bool
 	// current is the running execution (for aborts during host calls).
 	current *Execution
 	// client is the server's per-session client state (opaque here).
@@ -48,8 +62,30 @@ type task struct {
 	done chan struct{}
 }
 
-// HoldsLock reports whether the session's atomic block holds the lock.
-func (s *Session) HoldsLock() bool { return s.lockHeld }
+// lockServing makes sure the keyspace lock is held for the actor and
+// returns the function that undoes it. While it waits for the lock it
+// keeps serving the mailbox: a command holding the lock may be waiting
+// for this very session to run a sync registration (DESIGN.md,
+// Concurrency), and that task runs here, under the borrowed lock.
+func (s *Session) lockServing() (release func()) {
+	if s.lockHeld {
+		return func() {}
+	}
+	b := s.g.backend
+	if !b.TryLockKeyspace() {
+		got := make(chan struct{})
+		go func() {
+			b.LockKeyspace()
+			close(got)
+		}()
+		s.waitServing(got, -1)
+	}
+	s.lockHeld = true
+	return func() {
+		s.lockHeld = false
+		b.UnlockKeyspace()
+	}
+}
 
 func (g *Gears) newSession(ctx context.Context, id string, desc *string) (*Session, error) {
 	pi, err := g.pool.get(ctx)
@@ -60,9 +96,6 @@ func (g *Gears) newSession(ctx context.Context, id string, desc *string) (*Sessi
 		mbox: make(chan *task), quit: make(chan struct{})}
 	pi.out.setSession(id)
 	s.inst.OnCall = s.onCall
-	g.mu.Lock()
-	g.sessions[id] = s
-	g.mu.Unlock()
 	g.stats.SessionsCreated.Add(1)
 	s.wg.Add(1)
 	go s.actor()
@@ -123,15 +156,17 @@ func (s *Session) waitServing(done <-chan struct{}, d time.Duration) bool {
 	}
 }
 
-// release frees the session if nothing keeps it (no registrations yet).
-func (s *Session) release(ctx context.Context) { s.close(ctx) }
+// release frees the session if nothing keeps it (no registrations).
+func (s *Session) release(ctx context.Context) {
+	s.g.mu.Lock()
+	keep := len(s.regs) > 0
+	s.g.mu.Unlock()
+	if !keep {
+		s.close(ctx)
+	}
+}
 
 func (s *Session) close(ctx context.Context) {
-	s.g.mu.Lock()
-	if s.g.sessions[s.ID] == s {
-		delete(s.g.sessions, s.ID)
-	}
-	s.g.mu.Unlock()
 	select {
 	case <-s.quit:
 		return
@@ -158,9 +193,9 @@ func (s *Session) close(ctx context.Context) {
 		}
 		break
 	}
-	if s.lockHeld {
-		s.lockHeld = false
-		s.g.backend.UnlockKeyspace(s)
+	if s.atomic { // the guest died inside atomic(): release the lock
+		s.atomic = false
+		s.atomicRelease()
 	}
 	s.out.flush()
 	s.inst.Close(ctx)
@@ -182,6 +217,10 @@ func (s *Session) onCall(ctx context.Context, in *Instance, req []byte) ([]byte,
 	}
 	switch string(op) {
 	case abi.CallExecute:
+		if s.restoring {
+			return errorReply("ERR commands are not run while a session is being restored"), nil
+		}
+		defer s.lockServing()()
 		return s.g.backend.Execute(s, raw), nil
 	case abi.CallLog:
 		if len(raw) == 2 {
@@ -219,23 +258,30 @@ func (s *Session) onCall(ctx context.Context, in *Instance, req []byte) ([]byte,
 		}
 		return nullReply, nil
 	case "atomic_begin":
-		if !s.lockHeld {
-			s.g.backend.LockKeyspace(s)
-			s.lockHeld = true
+		if s.atomic {
+			return errorReply("Already inside an atomic block"), nil
 		}
+		s.atomicRelease = s.lockServing()
+		s.atomic = true
 		return okReply, nil
 	case "atomic_end":
-		if s.lockHeld {
-			s.lockHeld = false
-			s.g.backend.UnlockKeyspace(s)
+		if s.atomic {
+			s.atomic = false
+			s.atomicRelease()
 		}
 		return okReply, nil
 	case "keys_read":
 		if len(raw) != 4 {
 			return nil, fmt.Errorf("keys_read: want 4 arguments")
 		}
+		defer s.lockServing()()
 		return s.g.backend.KeysRead(s, raw[0], raw[1], string(raw[2]) == "1", string(raw[3]) == "1"), nil
+	case "reg_create":
+		return s.createRegistration(raw)
 	case "exec_create":
+		if s.restoring { // restore mode: run() does nothing
+			return abi.BulkString("").Encode(), nil
+		}
 		return s.createExecution(raw)
 	}
 	return errorReply("ERR unknown host call '" + string(op) + "'"), nil

@@ -79,3 +79,13 @@ func (d *memDir) ReadDir(n int) ([]fs.DirEntry, error) {
 	d.done = true
 	return []fs.DirEntry{fileInfo{name: d.fsys.name, size: int64(len(d.fsys.data))}}, nil
 }
+
+// emptyFS is an empty read-only directory.
+type emptyFS struct{}
+
+func (emptyFS) Open(name string) (fs.File, error) {
+	if name == "." {
+		return &memDir{fsys: nil, done: true}, nil
+	}
+	return nil, &fs.PathError{Op: "open", Path: name, Err: fs.ErrNotExist}
+}

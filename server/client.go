@@ -9,7 +9,7 @@ import (
 
 	"github.com/tidwall/redcon"
 
-	"github.com/wasmgears/wasmgears/storage"
+	"github.com/wasmgears/wasmgears/host"
 )
 
 // Client is one connection's state.
@@ -36,11 +36,10 @@ type Client struct {
 	closeAfterReply bool
 	done            chan struct{}
 
-	// lockHeld: a gears session's atomic() holds the keyspace lock, so
-	// this (pseudo) client's commands run under that hold; their events
-	// wait in pending until the block ends.
+	// lockHeld: this is a gears session's client and its commands run
+	// under the keyspace lock the session already holds.
 	lockHeld bool
-	pending  []storage.Event
+	session  *host.Session
 
 	multi      *multiState
 	watched    []waitKey
@@ -50,7 +49,8 @@ type Client struct {
 
 	// async is set once the client subscribes or monitors: its replies then
 	// go through an output queue that other goroutines push to (pubsub.go).
-	async atomic.Pointer[clientAsync]
+	async     atomic.Pointer[clientAsync]
+	closeOnce sync.Once
 	// snap and last mirror db/proto/multi and the last command for CLIENT
 	// LIST on other goroutines (set by an afterCommand hook, cmd_client.go).
 	snap atomic.Uint64
@@ -83,11 +83,8 @@ func (c *Client) Kill() {
 }
 
 func (c *Client) close() {
-	select {
-	case <-c.done:
-	default:
-		close(c.done)
-	}
+	// Kill (another goroutine) and the connection's own close may race.
+	c.closeOnce.Do(func() { close(c.done) })
 }
 
 // wait blocks until w is signalled (true), the deadline passes or the

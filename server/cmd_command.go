@@ -393,7 +393,7 @@ func init() {
 				Parse: simple(func(c *Ctx, a [][]byte) { c.W.Int(int64(len(table))) })},
 			{Name: "info", Arity: -2, Flags: fl, Since: "2.8.13", Summary: "Returns information about one, multiple or all commands.",
 				Complexity: "O(N) where N is the number of commands to look up",
-				Args: []Arg{{Name: "command-name", Type: ArgString, Optional: true, Multiple: true}},
+				Args:       []Arg{{Name: "command-name", Type: ArgString, Optional: true, Multiple: true}},
 				Parse: simple(func(c *Ctx, a [][]byte) {
 					if len(a) == 2 {
 						cmds := Commands()
@@ -414,7 +414,7 @@ func init() {
 				})},
 			{Name: "docs", Arity: -2, Flags: fl, Since: "7.0.0", Summary: "Returns documentary information about one, multiple or all commands.",
 				Complexity: "O(N) where N is the number of commands to look up",
-				Args: []Arg{{Name: "command-name", Type: ArgString, Optional: true, Multiple: true}},
+				Args:       []Arg{{Name: "command-name", Type: ArgString, Optional: true, Multiple: true}},
 				Parse: simple(func(c *Ctx, a [][]byte) {
 					var cmds []*Command
 					if len(a) == 2 {
@@ -434,12 +434,12 @@ func init() {
 				})},
 			{Name: "getkeys", Arity: -4, Flags: fl, Since: "2.8.13", Summary: "Extracts the key names from an arbitrary command.",
 				Complexity: "O(N) where N is the number of arguments to the command",
-				Args: []Arg{strArg("command"), {Name: "arg", Type: ArgString, Optional: true, Multiple: true}},
-				Parse: func([][]byte) (Runner, error) { return commandGetKeys{}, nil }},
+				Args:       []Arg{strArg("command"), {Name: "arg", Type: ArgString, Optional: true, Multiple: true}},
+				Parse:      func([][]byte) (Runner, error) { return commandGetKeys{}, nil }},
 			{Name: "getkeysandflags", Arity: -4, Flags: fl, Since: "7.0.0", Summary: "Extracts the key names and access flags for an arbitrary command.",
 				Complexity: "O(N) where N is the number of arguments to the command",
-				Args: []Arg{strArg("command"), {Name: "arg", Type: ArgString, Optional: true, Multiple: true}},
-				Parse: func([][]byte) (Runner, error) { return commandGetKeys{flags: true}, nil }},
+				Args:       []Arg{strArg("command"), {Name: "arg", Type: ArgString, Optional: true, Multiple: true}},
+				Parse:      func([][]byte) (Runner, error) { return commandGetKeys{flags: true}, nil }},
 			{Name: "list", Arity: -2, Flags: fl, Since: "7.0.0", Summary: "Returns a list of command names.",
 				Complexity: "O(N) where N is the total number of Redis commands",
 				Args: []Arg{{Name: "filterby", Type: ArgOneOf, Token: "FILTERBY", Optional: true, Args: []Arg{

@@ -212,7 +212,7 @@ func init() {
 				for _, x := range a[1:] {
 					names = append(names, string(x))
 				}
-				c.W.Verbatim(c.S.Info(names...))
+				c.W.Verbatim(c.S.infoText(c.C.lockHeld, names...))
 			})},
 		&Command{Name: "time", Arity: 1, Flags: FlagLoading | FlagStale | FlagFast, Group: "server", Since: "2.6.0",
 			Summary: "Returns the server time.", Complexity: "O(1)",
@@ -286,4 +286,3 @@ func init() {
 			}},
 	)
 }
-

@@ -144,7 +144,7 @@ func (s setnxCmd) Run(c *Ctx) {
 		c.Err(err)
 		return
 	}
-	c.W.Bool(ok)
+	c.W.Int(b2i(ok)) // :1/:0 in RESP3 too, as Redis
 }
 
 type setexCmd struct {
@@ -287,7 +287,7 @@ func (m msetCmd) Run(c *Ctx) {
 	case err != nil:
 		c.Err(err)
 	case m.nx:
-		c.W.Bool(ok)
+		c.W.Int(b2i(ok))
 	default:
 		c.W.OK()
 	}
@@ -522,4 +522,11 @@ func init() {
 			Summary: "Overwrites a part of a string value with another by an offset. Creates the key if it doesn't exist.", Complexity: "O(1)",
 			Args: []Arg{keyArg("key"), intArg("offset"), strArg("value")}, Parse: parseSetrange},
 	)
+}
+
+func b2i(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
 }

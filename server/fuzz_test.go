@@ -44,8 +44,9 @@ func FuzzRESP(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		c.SetDeadline(time.Now().Add(200 * time.Millisecond))
 		c.Write(data)
-		c.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
+		c.(*net.TCPConn).CloseWrite() // EOF: the server closes after the input
 		io.Copy(io.Discard, c)
 		c.Close()
 		if got := pingFresh(t, addr); got != "+PONG\r\n" {

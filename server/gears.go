@@ -50,7 +50,7 @@ func (s *Server) startGears() {
 				dir = filepath.Join(s.cfg.Get("dir"), "wasm-cache")
 			}
 			st.g, st.err = host.New(context.Background(), host.Options{
-				CacheDir: dir, Logger: s.log, Config: st.cfg, Backend: (*gearsBackend)(s),
+				CacheDir: dir, Logger: s.log, Config: st.cfg, Backend: (*gearsBackend)(s), DB: s.db,
 			})
 			if st.err != nil {
 				s.log.Error("gears engine failed to start", "err", st.err)
@@ -106,7 +106,9 @@ func (b *gearsBackend) client(sess *host.Session) *Client {
 		return c
 	}
 	s := b.server()
-	c := &Client{s: s, ID: s.nextID.Add(1), Addr: "gears:" + sess.ID, Created: time.Now(), Proto: 2, auth: true, done: make(chan struct{})}
+	// The host calls Execute/KeysRead with the keyspace lock held for
+	// the session: its commands run under that hold.
+	c := &Client{s: s, ID: s.nextID.Add(1), Addr: "gears:" + sess.ID, Created: time.Now(), Proto: 2, auth: true, lockHeld: true, session: sess, done: make(chan struct{})}
 	c.Name = "gears-" + sess.ID
 	c.w.Proto = 2
 	sess.Client = c
@@ -141,7 +143,6 @@ func (b *gearsBackend) Execute(sess *host.Session, args [][]byte) []byte {
 		w.Error("ERR This Redis command is not allowed from script")
 		return w.Bytes()
 	}
-	c.lockHeld = sess.HoldsLock()
 	s.call(c, cmd, args, w, true)
 	return w.Bytes()
 }
@@ -150,10 +151,6 @@ func (b *gearsBackend) Execute(sess *host.Session, args [][]byte) []byte {
 func (b *gearsBackend) KeysRead(sess *host.Session, cursor, pattern []byte, noScan, readValue bool) []byte {
 	s := b.server()
 	c := b.client(sess)
-	held := sess.HoldsLock()
-	if !held {
-		s.db.Lock()
-	}
 	tx := s.db.Begin(c.DB)
 	tx.SuppressKeymiss()
 	var out []abi.Value
@@ -191,12 +188,8 @@ func (b *gearsBackend) KeysRead(sess *host.Session, cursor, pattern []byte, noSc
 	}
 	evs := tx.TakeEvents()
 	s.touchWatched(evs)
-	if !held {
-		s.db.Unlock()
-		s.db.Deliver(evs)
-	} else {
-		c.pending = append(c.pending, evs...)
-	}
+	s.gearsEvents(c, evs)
+	s.db.Deliver(evs)
 	if err != nil {
 		return abi.Error("ERR " + err.Error()).Encode()
 	}
@@ -225,22 +218,9 @@ func recordValue(r *storage.Record) abi.Value {
 	return abi.Array(abi.Bulk(r.Key), abi.BulkString(t), v)
 }
 
-// LockKeyspace takes the keyspace lock for a session's atomic block.
-func (b *gearsBackend) LockKeyspace(sess *host.Session) {
-	b.server().db.Lock()
-	b.client(sess).lockHeld = true
-}
-
-// UnlockKeyspace releases it and delivers the block's events.
-func (b *gearsBackend) UnlockKeyspace(sess *host.Session) {
-	s := b.server()
-	c := b.client(sess)
-	c.lockHeld = false
-	evs := c.pending
-	c.pending = nil
-	s.db.Unlock()
-	s.db.Deliver(evs)
-}
+func (b *gearsBackend) LockKeyspace()         { b.server().db.Lock() }
+func (b *gearsBackend) TryLockKeyspace() bool { return b.server().db.TryLock() }
+func (b *gearsBackend) UnlockKeyspace()       { b.server().db.Unlock() }
 
 // ---- commands ----------------------------------------------------------
 
@@ -377,8 +357,13 @@ func getExecution(c *Ctx, g *host.Gears, a [][]byte) {
 		return
 	}
 	if len(a) == 3 {
-		m := strings.ToUpper(string(a[2]))
-		if m != "SHARD" && m != "CLUSTER" {
+		switch strings.ToUpper(string(a[2])) {
+		case "SHARD":
+		case "CLUSTER":
+			// stand-alone: there is no cluster to ask
+			c.W.Error("no cluster detected - use `RG.GETEXECUTION <id> [SHARD]` instead")
+			return
+		default:
 			c.W.Error("unknown subcommand")
 			return
 		}
@@ -393,7 +378,14 @@ func getExecution(c *Ctx, g *host.Gears, a [][]byte) {
 	if status != host.StatusDone && status != host.StatusAborted {
 		n = -1
 	}
+	read, steps := e.Profile()
 	profile := g.Config().Int("ProfileExecutions") == 1
+	ms := func(d time.Duration) int64 {
+		if !profile {
+			return 0
+		}
+		return d.Milliseconds()
+	}
 	w := c.W
 	w.Array(1)
 	w.Array(4)
@@ -415,21 +407,17 @@ func getExecution(c *Ctx, g *host.Gears, a [][]byte) {
 		w.BulkString(e)
 	}
 	w.BulkString("total_duration")
-	if profile {
-		w.Int(total.Milliseconds())
-	} else {
-		w.Int(0)
-	}
+	w.Int(ms(total))
 	w.BulkString("read_duration")
-	w.Int(0)
+	w.Int(ms(read))
 	w.BulkString("steps")
-	w.Array(len(e.Plan))
-	for _, st := range e.Plan {
+	w.Array(len(steps))
+	for _, st := range steps {
 		w.Array(8)
 		w.BulkString("type")
 		w.BulkString(st.Type)
 		w.BulkString("duration")
-		w.Int(0)
+		w.Int(ms(st.Duration))
 		w.BulkString("name")
 		w.BulkString(st.Name)
 		w.BulkString("arg")
@@ -440,6 +428,10 @@ func getExecution(c *Ctx, g *host.Gears, a [][]byte) {
 func configGetGears(c *Ctx, g *host.Gears, a [][]byte) {
 	c.W.Array(len(a) - 1)
 	for _, k := range a[1:] {
+		if string(k) == "Plugin" { // no loadable plugins: the Python one is built in
+			c.W.Array(0)
+			continue
+		}
 		v, builtin, ok := g.Config().Get(string(k))
 		switch {
 		case !ok:
@@ -453,6 +445,14 @@ func configGetGears(c *Ctx, g *host.Gears, a [][]byte) {
 	}
 }
 
+// pythonPluginKeys are the Python plugin's load-time keys: RG.CONFIGSET
+// answers them with the plugin's text, not the core's.
+var pythonPluginKeys = map[string]bool{
+	"overridepythonallocators": true, "createvenv": true, "downloaddeps": true,
+	"forecedownloaddepsonenterprise": true, "dependenciesurl": true,
+	"dependenciessha256": true, "pythoninstallationdir": true,
+}
+
 func configSetGears(c *Ctx, g *host.Gears, a [][]byte) {
 	n := (len(a)) / 2
 	c.W.Array(n)
@@ -461,13 +461,71 @@ func configSetGears(c *Ctx, g *host.Gears, a [][]byte) {
 			c.W.Error("(error) Value was not given to " + string(a[i]))
 			continue
 		}
-		r := g.Config().Set(string(a[i]), string(a[i+1]), true)
+		name := string(a[i])
+		if strings.EqualFold(name, "Plugin") {
+			c.W.Error("(error) Config value " + name + " not modifiable at runtime")
+			continue
+		}
+		if pythonPluginKeys[strings.ToLower(name)] {
+			c.W.Error("(error) " + name + " is not configurable at runtime")
+			continue
+		}
+		r := g.Config().Set(name, string(a[i+1]), true)
 		if r.Err != "" {
 			c.W.Error(r.Err)
 		} else {
 			c.W.Simple(r.OK)
 		}
 	}
+}
+
+// abortExecution stops an execution (OK also when it already finished).
+func abortExecution(c *Ctx, g *host.Gears, a [][]byte) {
+	e := g.Execution(string(a[1]))
+	if e == nil {
+		c.W.Error("execution does not exist")
+		return
+	}
+	e.Abort()
+	select {
+	case <-e.Done():
+	case <-time.After(2 * time.Second):
+		// a guest that neither yields nor can be killed (SandboxStrictMode
+		// 0) keeps running; RedisGears replies OK after asking too
+	}
+	c.W.OK()
+}
+
+func pyProfile(c *Ctx, g *host.Gears, a [][]byte) {
+	sub := strings.ToUpper(string(a[1]))
+	switch {
+	case sub == "STATS" && (len(a) == 3 || len(a) == 4): // the order is ignored, as in RedisGears
+		out, err := g.ProfileStats(context.Background(), string(a[2]))
+		if err != nil {
+			c.W.Error(err.Error())
+			return
+		}
+		c.W.BulkString(out)
+	case sub == "RESET" && len(a) == 3:
+		if err := g.ProfileReset(context.Background(), string(a[2])); err != nil {
+			c.W.Error(err.Error())
+			return
+		}
+		c.W.OK()
+	default:
+		c.W.Error("Wrong subcommand given to RG.PYPROFILE")
+	}
+}
+
+func pyStats(c *Ctx, g *host.Gears, _ [][]byte) {
+	m := g.MemStats()
+	c.W.Array(6)
+	c.W.BulkString("TotalAllocated")
+	c.W.Int(m.Total)
+	c.W.BulkString("PeakAllocated")
+	c.W.Int(m.Peak)
+	c.W.BulkString("CurrAllocated")
+	c.W.Int(m.Curr)
 }
 
 func init() {
@@ -493,15 +551,23 @@ func init() {
 			}
 			c.W.OK()
 		})),
-		mk("rg.abortexecution", 2, FlagWrite, "Aborts a running execution.", gearsCmd(func(c *Ctx, g *host.Gears, a [][]byte) {
-			e := g.Execution(string(a[1]))
-			if e == nil {
-				c.W.Error("execution does not exist")
-				return
-			}
-			e.Abort()
-			<-e.Done()
+		mk("rg.abortexecution", 2, FlagWrite, "Aborts a running execution.", gearsCmd(abortExecution)),
+		mk("rg.pyprofile", -2, FlagReadonly, "Returns or resets a session's cProfile statistics (ProfileExecutions=1).", gearsCmd(pyProfile)),
+		mk("rg.pystats", 1, FlagReadonly, "Returns the Python interpreters' memory statistics.", gearsCmd(pyStats)),
+		mk("rg.pydumpreqs", 1, FlagReadonly, "Lists the installed requirements.", simple(func(c *Ctx, a [][]byte) {
+			c.W.Array(0)
+		})),
+		mk("rg.infocluster", 1, FlagReadonly, "Returns the cluster topology ('no cluster mode' stand-alone).", simple(func(c *Ctx, a [][]byte) {
+			c.W.BulkString("no cluster mode")
+		})),
+		mk("rg.refreshcluster", 1, FlagReadonly, "Re-reads the cluster topology (no-op stand-alone).", simple(func(c *Ctx, a [][]byte) {
 			c.W.OK()
+		})),
+		mk("rg.dumpplugins", 1, FlagReadonly, "Lists the loaded plugins and their versions.", simple(func(c *Ctx, a [][]byte) {
+			c.W.Array(1)
+			c.W.Array(2)
+			c.W.BulkString("GearsPythonPlugin")
+			c.W.Int(10000)
 		})),
 		mk("rg.configget", -2, FlagReadonly, "Returns gears configuration values.", gearsCmd(configGetGears)),
 		mk("rg.configset", -2, FlagWrite, "Sets gears configuration values.", gearsCmd(configSetGears)),

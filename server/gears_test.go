@@ -179,7 +179,7 @@ GB('PythonReader').run(f)`, code))
 		}
 	}
 	got := c.pyexec(`import os; GB('PythonReader').run(lambda: (x for x in [repr(sorted(os.listdir('/usr/local/site'))), repr(sorted(os.environ))]))`)
-	if got != `[["['gearsapi.py', 'redisgears.py']" "['PYTHONHOME']"] []]` {
+	if got != `[["['gearsapi.py', 'gearsreg.py', 'redisgears.py']" "['PYTHONHOME']"] []]` {
 		t.Errorf("visible filesystem/env: %s", got)
 	}
 	// a session cannot see another session's globals
@@ -272,7 +272,7 @@ func TestExecutionCommands(t *testing.T) {
 		{"rg.dropexecution nosuch", "!execution plan does not exist"},
 		{"rg.abortexecution nosuch", "!execution does not exist"},
 		{"rg.abortexecution " + id, "OK"},
-		{"rg.getexecution " + id + " shard", `[["shard_id" "0000000000000000000000000000000000000000" "execution_plan" ["status" "done" "shards_received" (integer) 0 "shards_completed" (integer) 0 "results" (integer) 1 "errors" [] "total_duration" (integer) 0 "read_duration" (integer) 0 "steps" [["type" "reader" "duration" (integer) 0 "name" "KeysReader" "arg" ""] ["type" "map" "duration" (integer) 0 "name" "<lambda>" "arg" ""] ["type" "map" "duration" (integer) 0 "name" "<lambda>" "arg" ""] ["type" "collect" "duration" (integer) 0 "name" "" "arg" ""]]]]]`},
+		{"rg.getexecution " + id + " shard", `[["shard_id" "0000000000000000000000000000000000000000" "execution_plan" ["status" "done" "shards_received" (integer) 0 "shards_completed" (integer) 0 "results" (integer) 1 "errors" [] "total_duration" (integer) 0 "read_duration" (integer) 0 "steps" [["type" "reader" "duration" (integer) 0 "name" "KeysReader" "arg" ""] ["type" "map" "duration" (integer) 0 "name" "RedisGearsPy_ToPyRecordMapper" "arg" ""] ["type" "map" "duration" (integer) 0 "name" "RedisGearsPy_PyCallbackMapper" "arg" "<function <lambda> at 0x*`},
 		{"rg.dropexecution " + id, "OK"},
 		{"rg.getresults " + id, "!execution plan does not exist"},
 		{"rg.pyexecuteremote x", `"Execute remote is not longer supported"`},

@@ -102,7 +102,11 @@ var allInfoSections = []string{"server", "clients", "memory", "persistence", "st
 
 // Info renders the INFO text for the given section names (any case;
 // none = default).
-func (s *Server) Info(names ...string) string {
+func (s *Server) Info(names ...string) string { return s.infoText(false, names...) }
+
+// infoText renders INFO; lockHeld says the caller already holds the
+// keyspace lock (a gears atomic() block).
+func (s *Server) infoText(lockHeld bool, names ...string) string {
 	want := map[string]bool{}
 	if len(names) == 0 {
 		names = []string{"default"}
@@ -129,7 +133,7 @@ func (s *Server) Info(names ...string) string {
 		if b.Len() > 0 {
 			b.WriteString("\r\n")
 		}
-		s.infoSection(&b, sec)
+		s.infoSection(&b, sec, lockHeld)
 	}
 	return b.String()
 }
@@ -200,7 +204,7 @@ func osName() string {
 	return runtime.GOOS + " " + runtime.GOARCH
 }
 
-func (s *Server) infoSection(b *strings.Builder, sec string) {
+func (s *Server) infoSection(b *strings.Builder, sec string, lockHeld bool) {
 	st := s.info()
 	now := time.Now()
 	switch sec {
@@ -481,9 +485,13 @@ func (s *Server) infoSection(b *strings.Builder, sec string) {
 			if keys <= 0 {
 				continue
 			}
-			s.db.Lock()
+			if !lockHeld {
+				s.db.Lock()
+			}
 			exp := s.db.Begin(n).KeysWithExpiry(n)
-			s.db.Unlock()
+			if !lockHeld {
+				s.db.Unlock()
+			}
 			kv(b, "db"+strconv.Itoa(n), fmt.Sprintf("keys=%d,expires=%d,avg_ttl=0", keys, exp))
 		}
 	}

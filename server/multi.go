@@ -195,6 +195,7 @@ func (s *Server) execLocked(cl *Client, cmds []queued, w *Writer) {
 			}
 			e := tx.TakeEvents()
 			s.touchWatched(e)
+			s.gearsEvents(cl, e)
 			evs = append(evs, e)
 		}
 		d := time.Since(start)

@@ -24,7 +24,7 @@ const (
 	notifyKeyMiss              // m
 	notifyModule               // d
 	notifyNew                  // n
-	notifyAll = notifyGeneric | notifyString | notifyList | notifySet | notifyHash | notifyZSet | notifyExpired | notifyEvicted | notifyStream | notifyModule
+	notifyAll      = notifyGeneric | notifyString | notifyList | notifySet | notifyHash | notifyZSet | notifyExpired | notifyEvicted | notifyStream | notifyModule
 )
 
 // parseNotifyFlags parses a notify-keyspace-events value.

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"fmt"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -144,4 +146,49 @@ func TestMonitor(t *testing.T) {
 	runSteps(t, mon, []step{{"reset", "RESET"}, {"ping", "PONG"}})
 	runSteps(t, c, []step{{"set x y", "OK"}})
 	runSteps(t, mon, []step{{"ping", "PONG"}}) // no monitor line in between
+}
+
+func TestPubSubPipelineAndConcurrentPublish(t *testing.T) {
+	s := startServer(t)
+	sub := dial(t, s)
+	// replies buffered before the client turns async keep their order
+	sub.send("set", "k", "v")
+	sub.send("get", "k")
+	sub.send("subscribe", "c")
+	sub.send("ping")
+	for _, want := range []string{"OK", `"v"`, `["subscribe" "c" (integer) 1]`, `["pong" ""]`} {
+		if got := sub.read(); got != want {
+			t.Fatalf("got %s, want %s", got, want)
+		}
+	}
+	const pubs, n = 4, 200
+	done := make(chan struct{})
+	for p := 0; p < pubs; p++ {
+		go func(p int) {
+			defer func() { done <- struct{}{} }()
+			c := dial(t, s)
+			for i := 0; i < n; i++ {
+				c.send("publish", "c", strconv.Itoa(p*n+i))
+			}
+			for i := 0; i < n; i++ {
+				c.read()
+			}
+		}(p)
+	}
+	next := make([]int, pubs)
+	for i := 0; i < pubs*n; i++ {
+		got := sub.read()
+		var v int
+		if _, err := fmt.Sscanf(got, `["message" "c" "%d"]`, &v); err != nil {
+			t.Fatalf("message %d: %s", i, got)
+		}
+		p := v / n
+		if v%n != next[p] {
+			t.Fatalf("publisher %d: got %d, want %d", p, v%n, next[p])
+		}
+		next[p]++
+	}
+	for p := 0; p < pubs; p++ {
+		<-done
+	}
 }

@@ -61,7 +61,10 @@ func New(cfg *Config, log *slog.Logger) (*Server, error) {
 		clients: map[int64]*Client{}, shutdownc: make(chan struct{}),
 	}
 	s.stats = newStats()
-	db.SetLockedHook(s.touchWatched)
+	db.SetLockedHook(func(evs []storage.Event) {
+		s.touchWatched(evs)
+		s.gearsEvents(nil, evs)
+	})
 	db.Subscribe(func(evs []storage.Event) {
 		s.waits.signal(evs)
 		for _, f := range s.onEvents {
@@ -343,12 +346,9 @@ func (s *Server) runTx(ctx *Ctx, r Runner, locked func()) ([]storage.Event, bool
 	}
 	evs := tx.TakeEvents()
 	s.touchWatched(evs)
+	s.gearsEvents(ctx.C, evs)
 	if locked != nil {
 		locked()
-	}
-	if held { // delivered when the holder releases the lock
-		ctx.C.pending = append(ctx.C.pending, evs...)
-		return nil, true
 	}
 	return evs, true
 }

@@ -124,12 +124,19 @@ export AR=llvm-ar-19 RANLIB=llvm-ranlib-19 STRIP=llvm-strip-19
 export OPT="-DNDEBUG -O2 -Wall $MAP -DGEARS_YIELD_EVERY=${YIELD_EVERY:-1000}"
 export PKG_CONFIG_PATH= PKG_CONFIG_SYSROOT_DIR= PKG_CONFIG_LIBDIR=$DEPS/lib/pkgconfig
 export ZLIB_CFLAGS="-I$DEPS/include" ZLIB_LIBS="-L$DEPS/lib -lz"
+# pymalloc is the allocator. mimalloc would only add size, and its constructor
+# seeds itself from random_get, which made the wizer snapshot irreproducible.
+CONFIGURE_ID="--with-pymalloc --without-mimalloc"
+if [ "$(cat "$WA/build/.wg-configure" 2>/dev/null)" != "$CONFIGURE_ID" ]; then
+  rm -f "$WA/build/config.status" "$WA/build/config.cache"
+fi
 if [ ! -e "$WA/build/config.status" ]; then
   (cd "$WA/build" &&
    quiet "$LOG/wasm-configure.log" ../src/configure -C \
       --host=wasm32-wasip1 --build="$(../src/config.guess)" \
       --with-build-python="$BUILDPY" \
-      --with-pymalloc --disable-test-modules)
+      --with-pymalloc --without-mimalloc --disable-test-modules)
+  echo "$CONFIGURE_ID" > "$WA/build/.wg-configure"
 fi
 step "wasm python: make"
 # reactor: crt1-reactor.o, export _initialize, no main/_start
@@ -164,7 +171,7 @@ dv() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null || echo unknown; }
   for p in clang-19 lld-19 llvm-19 libclang-rt-19-dev-wasm32 wasi-libc binaryen; do
     echo "debian-package $p $(dv $p)"
   done
-  echo "build-flags OPT=-O2 --with-pymalloc reactor wasm-opt=-O2 yield-every=${YIELD_EVERY:-1000}"
+  echo "build-flags OPT=-O2 --with-pymalloc --without-mimalloc reactor wasm-opt=-O2 yield-every=${YIELD_EVERY:-1000}"
 } > "$ST/VERSION"
 rm -f "$OUT/python-snap.wasm"
 ARTS="python.wasm python313.zip"

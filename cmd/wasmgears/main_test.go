@@ -65,7 +65,46 @@ func testMain(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "go build:", err)
 		return 1
 	}
+	warmCache(tmp)
 	return m.Run()
+}
+
+// warmCache starts the binary once so that wazero's compilation cache
+// holds the compiled interpreter before the tests start their servers:
+// compiling takes seconds (tens of seconds with -race), and a server that is
+// told to shut down while compiling finishes the compilation first.
+func warmCache(tmp string) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return
+	}
+	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	ln.Close()
+	logs := &syncBuffer{}
+	cmd := exec.Command(binPath, "--port", port, "--dir", filepath.Join(tmp, "warm"),
+		"--wasm-cache-dir", wasmCache, "--metrics-addr", "")
+	cmd.Stdout, cmd.Stderr = logs, logs
+	if cmd.Start() != nil {
+		return
+	}
+	limit := time.Minute
+	if raceEnabled {
+		limit = 5 * time.Minute
+	}
+	for deadline := time.Now().Add(limit); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		if out := logs.String(); strings.Contains(out, "gears engine") || strings.Contains(out, "wasmgears:") {
+			break
+		}
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(limit):
+		cmd.Process.Kill()
+		<-done
+	}
 }
 
 // proc is one running wasmgears process.
@@ -152,7 +191,9 @@ func (s *proc) argv() []string {
 		}
 		return a
 	}
-	a = append(a, "--wasm-cache-dir", wasmCache)
+	// No fixed metrics port: parallel servers would collide (a test may
+	// still pass its own --metrics-addr; the last flag wins).
+	a = append(a, "--wasm-cache-dir", wasmCache, "--metrics-addr", "")
 	return append(a, s.args...)
 }
 

@@ -31,7 +31,8 @@
  *       op >= 16   handler registered with _gears.register(op, fn):
  *                  reply = fn(payload) (bytes-like, str or None)
  *   gears_abort_info() -> u32  address of struct gears_abort_info
- *   wizer.initialize()     only with -DGEARS_WIZER (snapshot build)
+ *   wizer.initialize()     for toolchain/snapshot.sh only (removed by wizer
+ *                          in python-snap.wasm)
  */
 #ifndef Py_BUILD_CORE_BUILTIN
 #  define Py_BUILD_CORE_MODULE 1
@@ -752,9 +753,10 @@ run_init_code(void)
     return 0;
 }
 
-__attribute__((export_name("gears_init")))
-int32_t
-gears_init(void)
+/* snapshot: fixed hash seed, so that the wizer snapshot (whose memory image
+ * holds the initialised interpreter) does not depend on random bytes */
+static int32_t
+init_python(int snapshot)
 {
     if (g_globals != NULL) {
         return ST_OK;
@@ -762,6 +764,10 @@ gears_init(void)
     PyStatus status;
     PyConfig config;
     PyConfig_InitIsolatedConfig(&config);
+    if (snapshot) {
+        config.use_hash_seed = 1;
+        config.hash_seed = 0;
+    }
     config.install_signal_handlers = 0;
     config.site_import = 0;
     config.write_bytecode = 0;
@@ -792,6 +798,19 @@ gears_init(void)
     if (g_exec_cache == NULL || g_eval_cache == NULL || run_init_code() < 0) {
         goto pyfail;
     }
+    if (snapshot) {
+        /* free in a snapshot; otherwise imported at the first exception
+           (report_exception), as it adds ~30 ms to every start */
+        PyObject *tb = PyImport_ImportModule("traceback");
+        if (tb == NULL) {
+            goto pyfail;
+        }
+        g_format_exception = PyObject_GetAttrString(tb, "format_exception");
+        Py_DECREF(tb);
+        if (g_format_exception == NULL) {
+            goto pyfail;
+        }
+    }
     PyThreadState *ts = PyThreadState_Get();
     g_abort_info.version = GEARS_ABI_VERSION;
     g_abort_info.eval_breaker_addr = (uint32_t)(uintptr_t)&ts->eval_breaker;
@@ -811,9 +830,16 @@ fail:
     return ST_INTERNAL;
 }
 
-#ifdef GEARS_WIZER
-/* wizer pre-initialisation: C constructors + CPython init; the snapshot is
- * taken after this returns and the host must not run _initialize again. */
+__attribute__((export_name("gears_init")))
+int32_t
+gears_init(void)
+{
+    return init_python(0);
+}
+
+/* wizer pre-initialisation (toolchain/snapshot.sh): C constructors + CPython
+ * init; the snapshot is taken after this returns, wizer removes this export,
+ * and the host must not run _initialize on the snapshot. */
 extern void _initialize(void);   /* crt1-reactor.o */
 
 __attribute__((export_name("wizer.initialize")))
@@ -821,11 +847,10 @@ void
 gears_wizer_initialize(void)
 {
     _initialize();
-    if (gears_init() != ST_OK) {
+    if (init_python(1) != ST_OK) {
         __builtin_trap();
     }
 }
-#endif
 
 __attribute__((export_name("gears_abort_info")))
 uint32_t

@@ -6,18 +6,29 @@ host afterwards through the 'run_execution' handler, so that blocking and
 UNBLOCKING RG.PYEXECUTE, RG.ABORTEXECUTION and limits all go through one
 path. Records are pulled from the host in batches (one host call per batch,
 never per record).
+
+The builder mirrors RedisGears 1.2's GearsBuilder.py on top of its C
+PyFlatExecution: the core operations take positional arguments only and
+validate them with the C texts ("wrong number of args to map function",
+"map argument must be a function"); the sugar operations wrap the user's
+callbacks in lambdas (so they accept any callable, as RedisGears does).
 """
 import copy
 import sys
-import traceback
+import time
 import types
 
 import _gears
 import redisgears
 from redisgears import GearsError, hostcall
 
-# Handler op codes (see abi/abi.go: OpFirstHandler = 16).
+# Handler op codes (see abi/abi.go: OpFirstHandler = 16; gearsreg.py uses
+# 18-20; host/execution.go mirrors these).
 OP_RUN_EXECUTION = 16
+OP_RESET_SCRIPT = 17
+OP_PROFILE_STATS = 24
+OP_PROFILE_RESET = 25
+OP_MEM_STATS = 26
 
 _READERS = ('KeysReader', 'KeysOnlyReader', 'StreamReader', 'CommandReader',
             'ShardsIDReader', 'PythonReader')
@@ -26,22 +37,19 @@ _state = {'runs': 0}
 _pending = {}  # execution id -> _Execution
 
 
-def _check_fn(f, op):
-    if not isinstance(f, types.FunctionType):
-        raise GearsError('%s argument must be a function' % op)
+def _is_fn(f):
+    return isinstance(f, types.FunctionType)
 
 
-def _arity_ok(f, n):
-    c = f.__code__
-    if c.co_flags & 0x04:  # *args
-        return c.co_argcount <= n
-    required = c.co_argcount - len(f.__defaults__ or ())
-    return required <= n <= c.co_argcount
-
-
-def _check_arity(f, n, op):
-    if not _arity_ok(f, n):
+def _nargs(args, n, op):
+    if len(args) != n:
         raise GearsError('wrong number of args to %s function' % op)
+
+
+def _fn_arg(f, what):
+    if not _is_fn(f):
+        raise GearsError('%s must be a function' % what)
+    return f
 
 
 class GearsBuilder:
@@ -50,73 +58,95 @@ class GearsBuilder:
             raise GearsError('the given reader does not exists')
         if desc is not None and not isinstance(desc, str):
             raise GearsError('desc argument must be a string')
+        self.realReader = reader
         self.reader = reader
         self.defaultArg = defaultArg
         self.desc = desc
         self.steps = []
 
-    # -- core operations -------------------------------------------------
-    def _add(self, kind, f, op, nargs, *extra):
-        _check_fn(f, op)
-        _check_arity(f, nargs, op)
-        self.steps.append((kind, f) + extra)
+    # -- core operations (C PyFlatExecution: positional arguments only) ---
+    def map(self, *args):
+        _nargs(args, 1, 'map')
+        self.steps.append(('map', _fn_arg(args[0], 'map argument')))
         return self
 
-    def map(self, f):
-        return self._add('map', f, 'map', 1)
+    def flatmap(self, *args):
+        _nargs(args, 1, 'flatmap')
+        self.steps.append(('flatmap', _fn_arg(args[0], 'flatmap argument')))
+        return self
 
-    def flatmap(self, f):
-        return self._add('flatmap', f, 'flatmap', 1)
+    def filter(self, *args):
+        _nargs(args, 1, 'filter')
+        self.steps.append(('filter', _fn_arg(args[0], 'filter argument')))
+        return self
 
-    def filter(self, f):
-        return self._add('filter', f, 'filter', 1)
+    def foreach(self, *args):
+        _nargs(args, 1, 'foreach')
+        self.steps.append(('foreach', _fn_arg(args[0], 'foreach argument')))
+        return self
 
-    def foreach(self, f):
-        return self._add('foreach', f, 'foreach', 1)
+    def accumulate(self, *args):
+        _nargs(args, 1, 'accumulate')
+        self.steps.append(('accumulate', _fn_arg(args[0], 'accumulate argument')))
+        return self
 
-    def accumulate(self, f):
-        return self._add('accumulate', f, 'accumulate', 2)
+    def localgroupby(self, *args):
+        _nargs(args, 2, 'groupby')
+        ex = _fn_arg(args[0], 'groupby extractor argument')
+        red = _fn_arg(args[1], 'groupby reducer argument')
+        self.steps.append(('localgroupby', red, ex))
+        return self
 
-    def localgroupby(self, extractor, reducer):
-        _check_fn(extractor, 'extractor')
-        _check_arity(extractor, 1, 'extractor')
-        return self._add('localgroupby', reducer, 'reducer', 3, extractor)
+    def groupby(self, *args):
+        _nargs(args, 2, 'groupby')
+        ex = _fn_arg(args[0], 'groupby extractor argument')
+        red = _fn_arg(args[1], 'groupby reducer argument')
+        self.steps.append(('groupby', red, ex))
+        return self
 
-    def groupby(self, extractor, reducer):
-        _check_fn(extractor, 'extractor')
-        _check_arity(extractor, 1, 'extractor')
-        return self._add('groupby', reducer, 'reducer', 3, extractor)
+    def batchgroupby(self, *args):
+        _nargs(args, 2, 'batchgroupby')
+        ex = _fn_arg(args[0], 'batchgroupby extractor argument')
+        # RedisGears 1.2 checks the extractor twice and never the reducer:
+        # a non-function reducer fails per key at run time.
+        self.steps.append(('batchgroupby', args[1], ex))
+        return self
 
-    def batchgroupby(self, extractor, reducer):
-        _check_fn(extractor, 'extractor')
-        _check_arity(extractor, 1, 'extractor')
-        return self._add('batchgroupby', reducer, 'reducer', 2, extractor)
+    def repartition(self, *args):
+        _nargs(args, 1, 'repartition')
+        self.steps.append(('repartition', _fn_arg(args[0], 'repartition argument')))
+        return self
 
-    def repartition(self, extractor):
-        return self._add('repartition', extractor, 'extractor', 1)
-
-    def collect(self):
+    def collect(self, *args):
+        _nargs(args, 0, 'collect')
         self.steps.append(('collect', None))
         return self
 
-    def limit(self, length, start=0):
-        if not isinstance(length, int) or not isinstance(start, int):
-            raise GearsError('limit argument must be a number')
+    def limit(self, *args):
+        if len(args) < 1 or len(args) > 2:
+            raise GearsError('wrong number of args to limit function')
+        for a in args:
+            if not isinstance(a, int):
+                raise GearsError('limit argument must be a number')
+        length = args[0]
+        start = args[1] if len(args) > 1 else 0
         self.steps.append(('limit', None, start, length))
         return self
 
-    # -- sugar -----------------------------------------------------------
-    def aggregate(self, zero, seqOp, accumulateOp):
-        _check_fn(seqOp, 'aggregate')
-        _check_fn(accumulateOp, 'aggregate')
+    # -- sugar (RedisGears' GearsBuilder.py) ------------------------------
+    def __localAggregateby__(self, extractor, zero, aggregator):
+        return self.localgroupby(lambda x: extractor(x),
+                                 lambda k, a, r: aggregator(k, a if a else copy.deepcopy(zero), r))
+
+    def aggregate(self, zero, seqOp, combOp):
         self.accumulate(lambda a, r: seqOp(a if a else copy.deepcopy(zero), r))
         self.collect()
-        return self.accumulate(lambda a, r: accumulateOp(a if a else copy.deepcopy(zero), r))
+        return self.accumulate(lambda a, r: combOp(a if a else copy.deepcopy(zero), r))
 
-    def aggregateby(self, extractor, zero, seqOp, accumulateOp):
-        self.localgroupby(extractor, lambda k, a, r: seqOp(k, a if a else copy.deepcopy(zero), r))
+    def aggregateby(self, extractor, zero, seqOp, combOp):
+        self.__localAggregateby__(extractor, zero, seqOp)
         return self.groupby(lambda r: r['key'],
-                            lambda k, a, r: accumulateOp(k, a if a else copy.deepcopy(zero), r['value']))
+                            lambda k, a, r: combOp(k, a if a else copy.deepcopy(zero), r['value']))
 
     def count(self):
         self.accumulate(lambda a, r: 1 + (a if a else 0))
@@ -127,13 +157,12 @@ class GearsBuilder:
         return self.aggregateby(extractor, 0, lambda k, a, r: 1 + a, lambda k, a, r: r + a)
 
     def avg(self, extractor=lambda x: float(x)):
-        self.map(extractor)
-        self.aggregate((0, 0), lambda a, r: (a[0] + r, a[1] + 1),
-                       lambda a, r: (a[0] + r[0], a[1] + r[1]))
-        return self.map(lambda x: x[0] / x[1])
+        return self.map(extractor).aggregate((0, 0),
+                                             lambda a, r: (a[0] + r, a[1] + 1),
+                                             lambda a, r: (a[0] + r[0], a[1] + r[1])).map(lambda x: x[0] / x[1])
 
     def distinct(self):
-        return self.aggregate(set(), lambda a, r: a | {r}, lambda a, r: a | r).flatmap(lambda x: list(x))
+        return self.aggregate(set(), lambda a, r: a | set([r]), lambda a, r: a | r).flatmap(lambda x: list(x))
 
     def sort(self, reverse=True):
         self.aggregate([], lambda a, r: a + [r], lambda a, r: a + r)
@@ -142,24 +171,21 @@ class GearsBuilder:
 
     # -- actions ---------------------------------------------------------
     def run(self, arg=None, convertToStr=True, collect=True, **kwargs):
-        if self.reader == 'CommandReader':
-            raise GearsError('Given reader do not support run or not exists')
-        mode = kwargs.pop('mode', 'async')
-        if not isinstance(mode, str):
-            raise GearsError('execution mode must be a string')
-        if mode not in ('async', 'async_local'):
-            raise GearsError('unknown execution mode')
-        if _state['runs'] >= 1:
-            raise GearsError('Can not run more then 1 executions in a single script')
         if convertToStr:
             self.map(lambda x: str(x))
         if collect:
             self.collect()
-        if arg is None:
-            arg = self.defaultArg
-        reader = _make_reader(self.reader, arg, kwargs)
-        ex = _Execution(self.reader, reader, list(self.steps), self.desc)
-        eid = hostcall('exec_create', self.reader, self.desc or '', ex.plan_frame())
+        arg = arg if arg else self.defaultArg
+        if _state['runs'] >= 1:
+            raise GearsError('Can not run more then 1 executions in a single script')
+        reader = _make_reader(self.realReader, arg, kwargs)
+        mode = kwargs.get('mode', 'async')
+        if not isinstance(mode, str):
+            raise GearsError('execution mode must be a string')
+        if mode not in ('async', 'async_local'):
+            raise GearsError('unknown execution mode')
+        ex = _Execution(self.realReader, reader, list(self.steps), self.desc)
+        eid = hostcall('exec_create', self.realReader, self.desc or '', ex.plan_frame())
         eid = eid.decode() if isinstance(eid, bytes) else eid
         _pending[eid] = ex
         _state['runs'] += 1
@@ -168,7 +194,12 @@ class GearsBuilder:
     def register(self, prefix='*', convertToStr=True, collect=True, **kwargs):
         if self.reader in ('KeysOnlyReader', 'ShardsIDReader', 'PythonReader'):
             raise GearsError('given reader does not exists or does not support register')
-        raise GearsError('register is not supported yet')
+        if convertToStr:
+            self.map(lambda x: str(x))
+        if collect:
+            self.collect()
+        import gearsreg  # registrations live in their own module
+        return gearsreg.register(self, prefix, kwargs)
 
 
 GB = GearsBuilder
@@ -177,32 +208,32 @@ GB = GearsBuilder
 # -- readers -----------------------------------------------------------------
 
 def _make_reader(name, arg, kwargs):
-    if name == 'KeysReader':
-        if not isinstance(arg, str):
-            raise GearsError('regex argument must be a string')
-        noScan = kwargs.get('noScan', False)
-        readValue = kwargs.get('readValue', True)
-        if not isinstance(noScan, bool):
-            raise GearsError('exactMatch value is not boolean')
-        if not isinstance(readValue, bool):
-            raise GearsError('readValue value is not boolean')
-        return lambda: _keys_reader(arg, noScan, readValue)
+    """Validate run()'s reader arguments; return a no-arg factory of the
+    record iterator (RedisGears' texts and order)."""
+    if name == 'PythonReader':
+        if not _is_fn(arg):
+            raise GearsError('pyreader argument must be a function')
+        return lambda: _python_reader(arg)
+    if name == 'ShardsIDReader':
+        return _shards_id_reader
     if name == 'KeysOnlyReader':
-        return _keysonly_factory(arg, **kwargs)
+        return createKeysOnlyReader(arg, **kwargs)
+    if not isinstance(arg, str):
+        raise GearsError('regex argument must be a string')
     if name == 'StreamReader':
         fromId = kwargs.get('fromId', '0-0')
         if not isinstance(fromId, str):
             raise GearsError('fromId argument must be a string')
         return lambda: _stream_reader(arg, fromId)
-    if name == 'ShardsIDReader':
-        return lambda: iter(['1'])
-    if name == 'PythonReader':
-        if arg is None or arg == '*':
-            raise GearsError('python reader function is not given')
-        if not isinstance(arg, types.FunctionType):
-            raise GearsError('pyreader argument must be a function')
-        return lambda: _python_reader(arg)
-    raise GearsError('the given reader does not exists')
+    if name == 'KeysReader':
+        noScan = kwargs.get('noScan', False)
+        if not isinstance(noScan, bool):
+            raise GearsError('exactMatch value is not boolean')
+        readValue = kwargs.get('readValue', True)
+        if not isinstance(readValue, bool):
+            raise GearsError('readValue value is not boolean')
+        return lambda: _keys_reader(arg, noScan, readValue)
+    raise GearsError('Given reader do not support run or not exists')
 
 
 def _str(b):
@@ -215,6 +246,7 @@ def _str(b):
 
 
 def _keys_reader(pattern, noScan, readValue):
+    """KeysReader records, one host call per batch of keys."""
     cursor = b'0'
     while True:
         cursor, batch = hostcall('keys_read', cursor, pattern, '1' if noScan else '0', '1' if readValue else '0')
@@ -223,7 +255,7 @@ def _keys_reader(pattern, noScan, readValue):
             if not readValue:
                 yield {'key': key, 'event': None}
                 continue
-            t = rec[1].decode() if isinstance(rec[1], bytes) else rec[1]
+            t = rec[1].decode()
             v = rec[2]
             if t == 'string':
                 v = _str(v)
@@ -238,8 +270,9 @@ def _keys_reader(pattern, noScan, readValue):
             return
 
 
-def _keysonly_factory(pattern='*', count=1000, noScan=False, patternGenerator=None):
-    def gen():
+def createKeysOnlyReader(pattern='*', count=1000, noScan=False, patternGenerator=None):
+    """KeysOnlyReader (a PythonReader in RedisGears): SCAN ... COUNT count."""
+    def keysOnlyReader():
         p, ns = pattern, noScan
         if patternGenerator is not None:
             p, ns = patternGenerator()
@@ -247,18 +280,25 @@ def _keysonly_factory(pattern='*', count=1000, noScan=False, patternGenerator=No
             if redisgears.executeCommand('exists', p) == 1:
                 yield p
             return
-        cursor = '0'
-        while True:
-            cursor, keys = redisgears.executeCommand('scan', cursor, 'MATCH', p, 'COUNT', count)
-            for k in keys:
-                yield k
-            if cursor == '0':
-                return
-    return gen
+        c = str(count)
+        cursor, keys = redisgears.executeCommand('scan', '0', 'MATCH', str(p), 'COUNT', c)
+        while cursor != '0':
+            yield from keys
+            cursor, keys = redisgears.executeCommand('scan', cursor, 'MATCH', str(p), 'COUNT', c)
+        yield from keys
+    return keysOnlyReader
+
+
+def _shards_id_reader():
+    # RedisGears: execute('RG.INFOCLUSTER') == 'no cluster mode' -> '1'
+    yield '1'
 
 
 def _stream_reader(key, fromId):
-    res = redisgears.executeCommand('XREAD', 'STREAMS', key, fromId)
+    try:
+        res = redisgears.executeCommand('XREAD', 'STREAMS', key, fromId)
+    except GearsError as e:  # a C reader in RedisGears: the reply's text only
+        raise _gears.flat_error(str(e))
     if not res:
         return
     for _, entries in res:
@@ -278,21 +318,47 @@ def _python_reader(fn):
 
 # -- execution ---------------------------------------------------------------
 
-_STEP_TYPES = {'map': 'map', 'flatmap': 'flatmap', 'filter': 'filter', 'foreach': 'foreach',
-               'accumulate': 'accumulate', 'localgroupby': 'accumulatebykey',
-               'groupby': 'accumulatebykey', 'batchgroupby': 'group',
-               'repartition': 'repartition', 'collect': 'collect', 'limit': 'limit'}
+# Plan steps per operation as RG.GETEXECUTION shows them: (type, C callback
+# name, which callback's repr is the arg: 0 = main, 1 = extractor, None).
+_PLAN = {
+    'map': [('map', 'RedisGearsPy_PyCallbackMapper', 0)],
+    'flatmap': [('flatmap', 'RedisGearsPy_PyCallbackFlatMapper', 0)],
+    'filter': [('filter', 'RedisGearsPy_PyCallbackFilter', 0)],
+    'foreach': [('foreach', 'RedisGearsPy_PyCallbackForEach', 0)],
+    'accumulate': [('accumulate', 'RedisGearsPy_PyCallbackAccumulate', 0)],
+    'localgroupby': [('extractkey', 'RedisGearsPy_PyCallbackExtractor', 1),
+                     ('accumulatebykey', 'RedisGearsPy_PyCallbackAccumulateByKey', 0),
+                     ('map', 'RedisGearsPy_ToPyRecordMapper', None)],
+    'groupby': [('extractkey', 'RedisGearsPy_PyCallbackExtractor', 1),
+                ('repartition', '', None),
+                ('accumulatebykey', 'RedisGearsPy_PyCallbackAccumulateByKey', 0),
+                ('map', 'RedisGearsPy_ToPyRecordMapper', None)],
+    'batchgroupby': [('extractkey', 'RedisGearsPy_PyCallbackExtractor', 1),
+                     ('repartition', '', None),
+                     ('group', '', None),
+                     ('reduce', 'RedisGearsPy_PyCallbackReducer', 0),
+                     ('map', 'RedisGearsPy_ToPyRecordMapper', None)],
+    'repartition': [('extractkey', 'RedisGearsPy_PyCallbackExtractor', 0),
+                    ('repartition', '', None)],
+    'collect': [('collect', '', None)],
+    'limit': [('limit', '', None)],
+}
 
 
-def _fn_name(f):
-    return getattr(f, '__name__', '') if f is not None else ''
-
-
-def _format_error(e):
+def _format_error(e, tb=True, skip=0):
+    """An error record's text (RedisGears' getPyError): the traceback as a
+    list literal, or 'Error type: ..., Value: ...'; flat errors verbatim.
+    skip drops the engine's own frames (the callback was called from C in
+    RedisGears, so its traceback starts in the user's function)."""
     if isinstance(e, _gears.flat_error):
         return str(e)
-    if _config_int('PythonAttemptTraceback', 1):
-        return str(traceback.format_exception(type(e), e, e.__traceback__))
+    if tb:
+        import traceback
+        t = e.__traceback__
+        for _ in range(skip):
+            if t is not None:
+                t = t.tb_next
+        return str(traceback.format_exception(type(e), e, t))
     return 'Error type: %s, Value: %s' % (type(e), e)
 
 
@@ -304,125 +370,243 @@ def _config_int(name, default):
         return default
 
 
+_ERR = object()
+
+
 class _Execution:
+    """One run of a pipeline: reader factory + steps. run() -> (results,
+    errors); with profiling, self.read_ns and self.step_ns (per plan step)
+    hold the time spent in the reader and in each step's callbacks."""
+
     def __init__(self, reader_name, reader, steps, desc):
         self.reader_name = reader_name
         self.reader = reader
         self.steps = steps
         self.desc = desc
+        self.read_ns = 0
+        self.step_ns = None
+
+    def plan(self):
+        out = [('reader', self.reader_name, ''), ('map', 'RedisGearsPy_ToPyRecordMapper', '')]
+        for s in self.steps:
+            for typ, name, which in _PLAN[s[0]]:
+                arg = ''
+                if which is not None:
+                    f = s[1] if which == 0 else s[2]
+                    arg = str(f)
+                out.append((typ, name, arg))
+        return out
 
     def plan_frame(self):
         """The plan as RG.GETEXECUTION shows it: type, name, arg per step."""
-        out = [b'reader', self.reader_name.encode(), b'']
-        for s in self.steps:
-            out += [_STEP_TYPES[s[0]].encode(), _fn_name(s[1]).encode(), b'']
-        return redisgears._resp(*out)
+        flat = []
+        for t in self.plan():
+            flat += t
+        return redisgears._resp(*flat)
 
-    def run(self):
+    def run(self, profile=None, tb=None):
+        if profile is None:
+            profile = _config_int('ProfileExecutions', 0) == 1
+        if tb is None:
+            tb = _config_int('PythonAttemptTraceback', 1) == 1
+        self.profile = profile
+        self.tb = tb
         errors = []
+        self.errors = errors
+        self.read_ns = 0
+        # plan index of each step's first plan entry (after reader + map)
+        self.step_ns = [0] * (2 + sum(len(_PLAN[s[0]]) for s in self.steps))
         it = self.reader()
+        if profile:
+            it = self._timed_reader(it)
+        idx = 2
         for s in self.steps:
-            it = _apply(s, it, errors)
+            it = self._apply(s, it, idx)
+            idx += len(_PLAN[s[0]])
         results = []
+        p = None
+        if profile:  # the session's cProfile (RG.PYPROFILE)
+            p = _profiler()
+            p.enable()
         try:
             for r in it:
                 results.append(r)
         except _gears.forcestopped:
             raise
         except BaseException as e:  # a reader failure ends the reading
-            errors.append(_format_error(e))
+            errors.append(_format_error(e, tb))
+        finally:
+            if p is not None:
+                p.disable()
         return results, errors
 
+    def _timed_reader(self, it):
+        pc = time.perf_counter_ns
+        while True:
+            t0 = pc()
+            try:
+                r = next(it)
+            except StopIteration:
+                self.read_ns += pc() - t0
+                return
+            self.read_ns += pc() - t0
+            yield r
 
-def _safe(errors, f, *a):
-    """Call f; on exception record the error and return _ERR."""
-    try:
-        return f(*a)
-    except _gears.forcestopped:
-        raise
-    except Exception as e:
-        errors.append(_format_error(e))
-        return _ERR
+    def _call(self, slot, f, *a):
+        """Call a step callback: the result, or _ERR after recording the
+        error. Coroutines are driven to completion."""
+        try:
+            if self.profile:
+                pc = time.perf_counter_ns
+                t0 = pc()
+                try:
+                    v = f(*a)
+                    if type(v) is types.CoroutineType:
+                        v = _run_coro(v)
+                finally:
+                    self.step_ns[slot] += pc() - t0
+                return v
+            v = f(*a)
+            if type(v) is types.CoroutineType:
+                v = _run_coro(v)
+            return v
+        except _gears.forcestopped:
+            raise
+        except Exception as e:
+            self.errors.append(_format_error(e, self.tb, 1))
+            return _ERR
 
+    def _key(self, slot, extractor, r):
+        """An extractor's key: str, or repr() of anything else."""
+        k = self._call_sync(slot, extractor, r, 'coroutine are not allow on extractor')
+        if k is _ERR or isinstance(k, str):
+            return k
+        try:
+            return repr(k)
+        except Exception as e:
+            self.errors.append(_format_error(e, self.tb, 1))
+            return _ERR
 
-_ERR = object()
-
-
-def _apply(step, it, errors):
-    kind, f = step[0], step[1]
-    if kind == 'map':
-        for r in it:
-            v = _safe(errors, f, r)
-            if v is not _ERR:
-                yield v
-    elif kind == 'flatmap':
-        for r in it:
-            v = _safe(errors, f, r)
-            if v is _ERR:
-                continue
-            if isinstance(v, list):
-                yield from reversed(v)  # RedisGears pops from the end
+    def _call_sync(self, slot, f, *a):
+        """Like _call for callbacks where coroutines are refused."""
+        msg = a[-1]
+        a = a[:-1]
+        try:
+            if self.profile:
+                pc = time.perf_counter_ns
+                t0 = pc()
+                try:
+                    v = f(*a)
+                finally:
+                    self.step_ns[slot] += pc() - t0
             else:
-                yield v
-    elif kind == 'filter':
-        for r in it:
-            v = _safe(errors, f, r)
-            if v is not _ERR and v:
-                yield r
-    elif kind == 'foreach':
-        for r in it:
-            if _safe(errors, f, r) is not _ERR:
-                yield r
-    elif kind == 'accumulate':
-        a, seen = None, False
-        for r in it:
-            seen = True
-            v = _safe(errors, f, a, r)
-            if v is not _ERR:
-                a = v
-        if seen:
-            yield a
-    elif kind in ('localgroupby', 'groupby'):
-        extractor = step[2]
-        groups = {}
-        for r in it:
-            k = _safe(errors, extractor, r)
-            if k is _ERR:
-                continue
-            if not isinstance(k, str):
-                k = repr(k)
-            v = _safe(errors, f, k, groups.get(k), r)
-            if v is not _ERR:
-                groups[k] = v
-        for k, v in groups.items():
-            yield {'key': k, 'value': v}
-    elif kind == 'batchgroupby':
-        extractor = step[2]
-        groups = {}
-        for r in it:
-            k = _safe(errors, extractor, r)
-            if k is _ERR:
-                continue
-            if not isinstance(k, str):
-                k = repr(k)
-            groups.setdefault(k, []).append(r)
-        for k, rs in groups.items():
-            v = _safe(errors, f, k, rs)
-            if v is not _ERR:
+                v = f(*a)
+        except _gears.forcestopped:
+            raise
+        except Exception as e:
+            self.errors.append(_format_error(e, self.tb, 1))
+            return _ERR
+        if type(v) is types.CoroutineType:
+            v.close()
+            self.errors.append(msg)
+            return _ERR
+        return v
+
+    def _apply(self, step, it, idx):
+        kind, f = step[0], step[1]
+        call = self._call
+        if kind == 'map':
+            for r in it:
+                v = call(idx, f, r)
+                if v is not _ERR:
+                    yield v
+        elif kind == 'flatmap':
+            for r in it:
+                v = call(idx, f, r)
+                if v is _ERR:
+                    continue
+                if isinstance(v, list):
+                    yield from reversed(v)  # RedisGears pops from the end
+                else:
+                    yield v
+        elif kind == 'filter':
+            for r in it:
+                v = call(idx, f, r)
+                if v is not _ERR and v:
+                    yield r
+        elif kind == 'foreach':
+            for r in it:
+                if call(idx, f, r) is not _ERR:
+                    yield r
+        elif kind == 'accumulate':
+            # A failing call drops the accumulator: the next record starts
+            # again from None, and nothing is emitted if the last one failed.
+            a, have = None, False
+            for r in it:
+                v = call(idx, f, a, r)
+                if v is _ERR:
+                    a, have = None, False
+                else:
+                    a, have = v, True
+            if have:
+                yield a
+        elif kind in ('localgroupby', 'groupby'):
+            extractor = step[2]
+            red = idx + 1 if kind == 'localgroupby' else idx + 2
+            groups = {}
+            for r in it:
+                k = self._key(idx, extractor, r)
+                if k is _ERR:
+                    continue
+                v = call(red, f, k, groups.get(k), r)
+                if v is _ERR:
+                    groups.pop(k, None)
+                else:
+                    groups[k] = v
+            for k, v in groups.items():
                 yield {'key': k, 'value': v}
-    elif kind == 'repartition':
-        for r in it:  # local execution: only the extractor runs
-            if _safe(errors, f, r) is not _ERR:
-                yield r
-    elif kind == 'collect':
-        yield from it
-    elif kind == 'limit':
-        start, length = step[2], step[3]
-        for i, r in enumerate(it):
-            if i >= start + length:
-                break
-            if i >= start:
-                yield r
+        elif kind == 'batchgroupby':
+            extractor = step[2]
+            groups = {}
+            for r in it:
+                k = self._key(idx, extractor, r)
+                if k is _ERR:
+                    continue
+                groups.setdefault(k, []).append(r)
+            for k, rs in groups.items():
+                v = self._call_sync(idx + 3, f, k, rs, 'coroutine are not allow on reduce')
+                if v is not _ERR:
+                    yield {'key': k, 'value': v}
+        elif kind == 'repartition':
+            for r in it:  # local execution: only the extractor runs
+                if self._key(idx, f, r) is not _ERR:
+                    yield r
+        elif kind == 'collect':
+            yield from it
+        elif kind == 'limit':
+            start, length = step[2], step[3]
+            if length <= 0:
+                return
+            i = 0
+            for r in it:
+                if i >= start:
+                    yield r
+                i += 1
+                if i >= start + length:
+                    break
+
+
+def _run_coro(c):
+    """Drive a step's coroutine to completion (no event loop: it may await
+    other coroutines and bare yields such as asyncio.sleep(0))."""
+    try:
+        while True:
+            x = c.send(None)
+            if x is not None:
+                c.close()
+                raise GearsError('awaiting %r is not supported in this step' % (x,))
+    except StopIteration as e:
+        return e.value
 
 
 def _reply(r, out):
@@ -450,11 +634,25 @@ def _reply(r, out):
         out.append(b'$9\r\nPY RECORD\r\n')
 
 
+_prof = {'p': None}
+
+
+def _profiler():
+    p = _prof['p']
+    if p is None:
+        import cProfile
+        p = _prof['p'] = cProfile.Profile()
+    return p
+
+
 def _run_execution(payload):
-    """Handler: run a created execution; reply = RESP [[results], [errors]]."""
+    """Handler: run a created execution. Reply = RESP [[results],[errors]]
+    followed by a stats frame [read_ns, [ns per plan step]] (profiling)."""
     eid = bytes(payload).decode()
     ex = _pending.pop(eid)
-    results, errors = ex.run()
+    profile = _config_int('ProfileExecutions', 0) == 1
+    tb = _config_int('PythonAttemptTraceback', 1) == 1
+    results, errors = ex.run(profile, tb)
     out = [b'*2\r\n*%d\r\n' % len(results)]
     for r in results:
         _reply(r, out)
@@ -462,7 +660,32 @@ def _run_execution(payload):
     for e in errors:
         s = e.encode('utf-8', 'surrogateescape')
         out.append(b'$%d\r\n%s\r\n' % (len(s), s))
+    if profile:
+        out.append(b'*2\r\n:%d\r\n*%d\r\n' % (ex.read_ns, len(ex.step_ns)))
+        for n in ex.step_ns:
+            out.append(b':%d\r\n' % n)
     return b''.join(out)
+
+
+def _profile_stats(payload):
+    """RG.PYPROFILE STATS: pstats text sorted by tottime (RedisGears ignores
+    the requested order)."""
+    import io
+    import pstats
+    p = _prof['p']
+    s = io.StringIO()
+    if p is None:
+        return b''
+    try:
+        pstats.Stats(p, stream=s).sort_stats('tottime').print_stats()
+    except TypeError:  # no data collected yet
+        return b''
+    return s.getvalue().encode('utf-8', 'surrogateescape')
+
+
+def _profile_reset(payload):
+    _prof['p'] = None
+    return b'OK'
 
 
 def configGet(key):
@@ -501,4 +724,6 @@ def _reset_script_state():
 def bootstrap(main_globals):
     main_globals.update(session_globals())
     _gears.register(OP_RUN_EXECUTION, _run_execution)
-    _gears.register(OP_RUN_EXECUTION + 1, lambda p: _reset_script_state())
+    _gears.register(OP_RESET_SCRIPT, lambda p: _reset_script_state())
+    _gears.register(OP_PROFILE_STATS, _profile_stats)
+    _gears.register(OP_PROFILE_RESET, _profile_reset)

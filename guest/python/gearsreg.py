@@ -1,0 +1,183 @@
+"""Registrations: GearsBuilder.register() and the guest side of executions
+fired by key events, stream entries and triggers (RedisGears 1.2).
+
+register() validates its arguments as RedisGears does, then asks the host
+to create the registration ('reg_create'); the host owns matching events,
+queues, modes, statistics and persistence, and runs each execution through
+the REG_RUN handler with the reader's record.
+"""
+import types
+
+import _gears
+import gearsapi
+from redisgears import GearsError, hostcall, _resp
+
+OP_REG_RUN = 18
+OP_REG_ON_REGISTERED = 19
+
+_regs = {}  # registration id -> _Reg
+
+_KEY_TYPES = ('empty', 'string', 'list', 'hash', 'set', 'zset', 'module', 'stream')
+
+
+class _Reg:
+    def __init__(self, reader, steps, desc, readValue, onRegistered):
+        self.reader = reader
+        self.steps = steps
+        self.desc = desc
+        self.readValue = readValue
+        self.onRegistered = onRegistered
+
+
+def _str_list(v, what):
+    if v is None:
+        return None
+    try:
+        out = list(v)
+    except TypeError:
+        raise GearsError('%s argument must be a list' % what)
+    for x in out:
+        if not isinstance(x, str):
+            raise GearsError('%s argument must be a list of strings' % what)
+    return out
+
+
+def _opt_list(v):
+    """Encode an optional list for the host: '' = None, else items."""
+    return ['0'] if v is None else ['1', str(len(v))] + v
+
+
+def register(gb, prefix, kw):
+    reader = gb.reader
+    if 'regex' in kw:  # deprecated alias of prefix
+        prefix = kw.pop('regex')
+    mode = kw.get('mode', 'async')
+    if not isinstance(mode, str):
+        raise GearsError('execution mode must be a string')
+    if mode not in ('async', 'async_local', 'sync'):
+        raise GearsError('unknown execution mode')
+    onRegistered = kw.get('onRegistered')
+    if onRegistered is not None and not isinstance(onRegistered, types.FunctionType):
+        raise GearsError('OnRegistered argument must be a function')
+    readValue = True
+    if reader == 'KeysReader':
+        if not isinstance(prefix, str):
+            raise GearsError('regex argument must be a string')
+        eventTypes = _str_list(kw.get('eventTypes'), 'eventTypes')
+        keyTypes = _str_list(kw.get('keyTypes'), 'keyTypes')
+        if keyTypes is not None:
+            for t in keyTypes:
+                if t not in _KEY_TYPES:
+                    raise GearsError('unknown key type')
+        readValue = kw.get('readValue', True)
+        if not isinstance(readValue, bool):
+            raise GearsError('readValue value is not boolean')
+        commands = _str_list(kw.get('commands'), 'commands')
+        args = [prefix] + _opt_list(eventTypes) + _opt_list(keyTypes) + ['1' if readValue else '0'] + _opt_list(commands)
+    elif reader == 'StreamReader':
+        if not isinstance(prefix, str):
+            raise GearsError('regex argument must be a string')
+        batch = kw.get('batch', 1)
+        duration = kw.get('duration', 0)
+        policy = kw.get('onFailedPolicy', 'continue')
+        retry = kw.get('onFailedRetryInterval', 1)
+        trim = kw.get('trimStream', True)
+        if not isinstance(batch, int) or batch <= 0:
+            raise GearsError('batch argument must be a positive integer')
+        if not isinstance(duration, int) or duration < 0:
+            raise GearsError('duration argument must be a positive integer')
+        if not isinstance(policy, str) or policy.lower() not in ('continue', 'abort', 'retry'):
+            raise GearsError('onFailedPolicy must be one of: continue, abort, retry')
+        if not isinstance(retry, int) or retry < 0:
+            raise GearsError('onFailedRetryInterval must be a positive integer')
+        if not isinstance(trim, bool):
+            raise GearsError('trimStream value is not boolean')
+        if mode == 'sync' and policy.lower() != 'continue':
+            raise GearsError('ExecutionMode sync can only be combined with OnFailedPolicy Continue')
+        args = [prefix, str(batch), str(duration), policy.lower(), str(retry), '1' if trim else '0']
+    elif reader == 'CommandReader':
+        trigger = kw.get('trigger')
+        hook = kw.get('hook')
+        keyprefix = kw.get('keyprefix')
+        inorder = kw.get('inorder', False)
+        if trigger is not None and (hook is not None or keyprefix is not None):
+            raise GearsError('trigger argument can not be given with keyprefix or hook')
+        if trigger is None and hook is None:
+            raise GearsError('no trigger or hook argument was given')
+        if trigger is not None and not isinstance(trigger, str):
+            raise GearsError('trigger argument is not string')
+        if hook is not None and not isinstance(hook, str):
+            raise GearsError('hook argument is not string')
+        if keyprefix is not None and not isinstance(keyprefix, str):
+            raise GearsError('keyprefix argument is not string')
+        if not isinstance(inorder, bool):
+            raise GearsError('inorder argument is be boolean')
+        args = ['trigger' if trigger is not None else 'hook', trigger if trigger is not None else hook,
+                keyprefix or '', '1' if inorder else '0']
+    else:
+        raise GearsError('given reader does not exists or does not support register')
+    rid = hostcall('reg_create', reader, mode, gb.desc if gb.desc is not None else '',
+                   '1' if gb.desc is not None else '0', *args)
+    rid = rid.decode() if isinstance(rid, bytes) else rid
+    _regs[rid] = _Reg(reader, list(gb.steps), gb.desc, readValue, onRegistered)
+    return rid
+
+
+def _decode_record(reader, fields, reg):
+    """Build the reader's record from the host's fields."""
+    if reader == 'KeysReader':
+        key, event = gearsapi._str(fields[0]), fields[1].decode()
+        if not reg.readValue:
+            return {'key': key, 'event': event}
+        for rec in gearsapi._keys_reader(key, True, True):
+            rec['event'] = event
+            return rec
+        return {'key': key, 'value': None, 'type': 'empty', 'event': event}
+    if reader == 'StreamReader':
+        # fields: key, id, f1, v1, ... per entry, entries separated by counts
+        return fields
+    # CommandReader: the trigger's (or hooked command's) arguments
+    return [gearsapi._str(f) for f in fields]
+
+
+def _run(payload):
+    """REG_RUN handler: payload = RESP [regid, field...]; reply = [[res],[errs]]."""
+    import redisgears
+    parts = redisgears._decode(bytes(payload))
+    rid = parts[0].decode()
+    reg = _regs[rid]
+    if reg.reader == 'StreamReader':
+        # one record per entry: [key, id, [f, v, ...]] triples
+        recs = []
+        for key, eid, fv in parts[1]:
+            recs.append({'key': gearsapi._str(key), 'id': eid.decode(),
+                         'value': {gearsapi._str(fv[i]): gearsapi._str(fv[i + 1]) for i in range(0, len(fv), 2)}})
+        reader = lambda: iter(recs)
+    else:
+        rec = _decode_record(reg.reader, parts[1:], reg)
+        reader = lambda: iter([rec])
+    ex = gearsapi._Execution(reg.reader, reader, reg.steps, reg.desc)
+    results, errors = ex.run()
+    out = [b'*2\r\n*%d\r\n' % len(results)]
+    for r in results:
+        gearsapi._reply(r, out)
+    out.append(b'*%d\r\n' % len(errors))
+    for e in errors:
+        s = e.encode('utf-8', 'surrogateescape')
+        out.append(b'$%d\r\n%s\r\n' % (len(s), s))
+    return b''.join(out)
+
+
+def _on_registered(payload):
+    reg = _regs.get(bytes(payload).decode())
+    if reg is not None and reg.onRegistered is not None:
+        reg.onRegistered()
+
+
+def _unregister(payload):
+    _regs.pop(bytes(payload).decode(), None)
+
+
+_gears.register(OP_REG_RUN, _run)
+_gears.register(OP_REG_ON_REGISTERED, _on_registered)
+_gears.register(OP_REG_ON_REGISTERED + 1, _unregister)

@@ -1,0 +1,221 @@
+package host
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/wasmgears/wasmgears/abi"
+)
+
+// worker runs a registration's queued executions one after another.
+func (r *Registration) worker(g *Gears) {
+	for {
+		r.mu.Lock()
+		for len(r.queue) == 0 && !r.stopped {
+			r.mu.Unlock()
+			<-r.wake
+			r.mu.Lock()
+		}
+		if len(r.queue) == 0 && r.stopped {
+			r.mu.Unlock()
+			return
+		}
+		it := r.queue[0]
+		r.queue = r.queue[1:]
+		r.pending++
+		r.mu.Unlock()
+		e := g.runRegistered(context.Background(), nil, r, bulks(it.fields))
+		r.mu.Lock()
+		r.pending--
+		r.idleCond.Broadcast()
+		r.mu.Unlock()
+		if it.result != nil {
+			it.result <- e
+		}
+	}
+}
+
+// Drain waits until the registration's queue is empty and nothing runs
+// (tests and RG.UNREGISTER use it).
+func (r *Registration) Drain() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for len(r.queue) > 0 || r.pending > 0 {
+		r.idleCond.Wait()
+	}
+}
+
+// runSync runs a sync registration inline, on the keyspace lock held by
+// the firing command (or by caller's actor).
+func (g *Gears) runSync(caller *Session, r *Registration, fields [][]byte) *Execution {
+	if g.regs.depth >= maxSyncDepth {
+		e := g.newRegExecution(r)
+		e.finishWith(nil, fmt.Sprintf("registration recursion too deep (more than %d nested sync executions)", maxSyncDepth))
+		r.account(e)
+		g.log.Warn("sync registration recursion limit", "registration", r.ID)
+		return e
+	}
+	g.regs.depth++
+	defer func() { g.regs.depth-- }()
+	return g.runRegistered(context.Background(), caller, r, bulks(fields))
+}
+
+func bulks(fields [][]byte) []abi.Value {
+	out := make([]abi.Value, len(fields))
+	for i, f := range fields {
+		out[i] = abi.Bulk(f)
+	}
+	return out
+}
+
+func (g *Gears) newRegExecution(r *Registration) *Execution {
+	e := &Execution{ID: g.nextExecID(), Reader: r.Reader, session: r.session, Registered: true,
+		abortc: make(chan struct{}), done: make(chan struct{}), status: StatusCreated}
+	g.addExecution(e)
+	return e
+}
+
+// runRegistered runs one execution of r for a record. With a non-nil
+// caller the keyspace lock is held by the current command and the
+// execution borrows it; when caller is r's own session the current
+// goroutine is its actor and the guest is re-entered directly.
+func (g *Gears) runRegistered(ctx context.Context, caller *Session, r *Registration, fields []abi.Value) *Execution {
+	e := g.newRegExecution(r)
+	s := r.session
+	frame := abi.Array(append([]abi.Value{abi.BulkString(r.ID)}, fields...)...).Encode()
+	sync := r.Mode == "sync"
+	limit := g.timeLimit()
+	fn := func(ctx context.Context, in *Instance) error {
+		if sync {
+			saved := s.lockHeld
+			s.lockHeld = true // borrowed from the firing command
+			defer func() { s.lockHeld = saved }()
+		}
+		return g.invokeExecution(ctx, e, in, opRegRun, frame, limit)
+	}
+	var err error
+	if caller == s && sync {
+		err = fn(ctx, s.inst)
+	} else {
+		err = s.Do(ctx, fn)
+	}
+	e.finish(err, limit)
+	r.account(e)
+	return e
+}
+
+// invokeExecution runs op for execution e on the actor, with abort and the
+// time limit wired in.
+func (g *Gears) invokeExecution(ctx context.Context, e *Execution, in *Instance, op int32, payload []byte, limit time.Duration) error {
+	s := e.session
+	e.mu.Lock()
+	select {
+	case <-e.abortc:
+		e.mu.Unlock()
+		return ErrStopped
+	default:
+	}
+	e.status = StatusRunning
+	e.started = time.Now()
+	e.mu.Unlock()
+	prev := s.current
+	s.current = e
+	defer func() { s.current = prev }()
+	if limit > 0 {
+		t := time.AfterFunc(limit, e.Abort)
+		defer t.Stop()
+	}
+	reply, err := in.Invoke(ctx, op, payload)
+	if err != nil {
+		return err
+	}
+	e.mu.Lock()
+	e.reply = reply
+	e.mu.Unlock()
+	return nil
+}
+
+// account updates the registration's statistics from a finished execution.
+func (r *Registration) account(e *Execution) {
+	n, errs, d := e.Counts()
+	_ = n
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	st := &r.stats
+	st.Triggered++
+	st.LastRunMS = d.Milliseconds()
+	st.TotalRunMS += st.LastRunMS
+	switch {
+	case e.Status() == StatusAborted:
+		st.Aborted++
+		if len(errs) > 0 {
+			st.LastError = &errs[0]
+		}
+	case len(errs) > 0:
+		st.Failures++
+		st.LastError = &errs[len(errs)-1]
+	default:
+		st.Success++
+	}
+}
+
+// finishWith ends an execution that never ran with an error.
+func (e *Execution) finishWith(results []abi.Value, msg string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.status = StatusDone
+	e.errors = []string{msg}
+	e.reply = resultsReply(results, e.errors)
+	close(e.done)
+}
+
+// Trigger runs the CommandReader registration named name (RG.TRIGGER) with
+// args and returns its execution. caller is the session whose actor holds
+// the keyspace lock when a gear itself calls RG.TRIGGER (else nil).
+func (g *Gears) Trigger(ctx context.Context, caller *Session, name string, args [][]byte) (*Execution, error) {
+	r := g.findTrigger(name)
+	if r == nil {
+		return nil, ErrorReply("ERR subcommand not found")
+	}
+	fields := append([][]byte{[]byte(name)}, args...)
+	if r.Mode == "sync" {
+		return nil, errNeedLock
+	}
+	ch := make(chan *Execution, 1)
+	r.enqueue(regItem{fields: fields, result: ch})
+	select {
+	case e, ok := <-ch:
+		if !ok {
+			return nil, ErrorReply("ERR subcommand not found")
+		}
+		return e, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// errNeedLock tells the server to run a sync trigger under the lock with
+// TriggerSync.
+var errNeedLock = errors.New("sync trigger: run under the keyspace lock")
+
+// ErrSyncTrigger is matched by Trigger's error for sync registrations.
+var ErrSyncTrigger = errNeedLock
+
+// TriggerSync runs a sync trigger; the caller holds the keyspace lock.
+func (g *Gears) TriggerSync(caller *Session, name string, args [][]byte) (*Execution, error) {
+	r := g.findTrigger(name)
+	if r == nil {
+		return nil, ErrorReply("ERR subcommand not found")
+	}
+	return g.runSync(caller, r, append([][]byte{[]byte(name)}, args...)), nil
+}
+
+// TriggerMode reports the mode of a trigger ("" when none).
+func (g *Gears) TriggerMode(name string) string {
+	if r := g.findTrigger(name); r != nil {
+		return r.Mode
+	}
+	return ""
+}

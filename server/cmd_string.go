@@ -523,10 +523,3 @@ func init() {
 			Args: []Arg{keyArg("key"), intArg("offset"), strArg("value")}, Parse: parseSetrange},
 	)
 }
-
-func b2i(b bool) int64 {
-	if b {
-		return 1
-	}
-	return 0
-}

@@ -34,6 +34,7 @@ race:
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzRESP -fuzztime 15s ./server/
+	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime 10s ./abi/
 
 bench: build
 	scripts/bench.sh
@@ -42,7 +43,7 @@ bench: build
 # Rebuilds the guest interpreter (python.wasm + stdlib zip) from Debian
 # source packages into guest/runtime/.
 toolchain:
-	toolchain/build.sh
+	toolchain/build.sh --clean --snapshot
 
 # Regenerates docs/commands.md from the command table.
 docs:

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/wasmgears/wasmgears/abi"
+	"github.com/wasmgears/wasmgears/guest"
 	"github.com/wasmgears/wasmgears/storage"
 )
 
@@ -84,6 +85,9 @@ func New(ctx context.Context, opt Options) (*Gears, error) {
 		opt.Config = NewGearsConfig()
 	}
 	cfg := Config{
+		// Start interpreters from the wizer snapshot when it is built:
+		// ~5 ms instead of ~28 ms per interpreter.
+		Snapshot:         guest.PythonSnapshot() != nil,
 		Strict:           opt.Config.Int("SandboxStrictMode") == 1,
 		MemoryLimitPages: uint32(opt.Config.Int("SandboxMemoryLimitMB") * 16),
 	}
@@ -96,7 +100,7 @@ func New(ctx context.Context, opt Options) (*Gears, error) {
 	g := &Gears{eng: eng, log: opt.Logger, cfg: opt.Config, backend: opt.Backend, db: opt.DB,
 		sessions: map[string]*Session{}, execs: map[string]*Execution{}}
 	g.pool = newPool(g)
-	g.log.Info("gears engine ready", "compile", time.Since(start).Round(time.Millisecond), "strict", cfg.Strict)
+	g.log.Info("gears engine ready", "compile", time.Since(start).Round(time.Millisecond), "strict", cfg.Strict, "snapshot", cfg.Snapshot)
 	return g, nil
 }
 

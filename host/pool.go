@@ -21,6 +21,7 @@ type pool struct {
 type pooled struct {
 	inst *Instance
 	out  *logWriter // stdout and stderr, tagged with the session
+	site *siteSwitch
 }
 
 const maxPool = 16
@@ -83,7 +84,8 @@ func (p *pool) get(ctx context.Context) (pooled, error) {
 
 func (p *pool) create(ctx context.Context) (pooled, error) {
 	out := &logWriter{log: p.g.log}
-	in, err := p.g.eng.NewInstance(ctx, InstanceConfig{Stdout: out.stream("stdout"), Stderr: out.stream("stderr"), Site: siteFS()})
+	site := newSiteSwitch()
+	in, err := p.g.eng.NewInstance(ctx, InstanceConfig{Stdout: out.stream("stdout"), Stderr: out.stream("stderr"), Site: site})
 	if err != nil {
 		return pooled{}, err
 	}
@@ -91,7 +93,7 @@ func (p *pool) create(ctx context.Context) (pooled, error) {
 		in.Close(ctx)
 		return pooled{}, fmt.Errorf("bootstrap gears API: %w", err)
 	}
-	return pooled{inst: in, out: out}, nil
+	return pooled{inst: in, out: out, site: site}, nil
 }
 
 // bootstrapCode injects RedisGears' globals into __main__.

@@ -33,12 +33,6 @@ type PyExecuteResult struct {
 // registered something stays (and is persisted); otherwise it is freed
 // when its execution ends.
 func (g *Gears) PyExecute(ctx context.Context, req PyExecuteRequest) (PyExecuteResult, error) {
-	if len(req.Requirements) > 0 {
-		// Requirement resolution comes with the requirement store; none
-		// can be satisfied yet.
-		g.log.Warn("could not satisfy requirements", "missing", req.Requirements)
-		return PyExecuteResult{}, ErrorReply(fmt.Sprintf("Could not satisfy requirements, look at the log file for more information. missing: %v", req.Requirements))
-	}
 	id := req.ID
 	if id == "" {
 		id = fmt.Sprintf("%x", randomBytes(20))
@@ -61,10 +55,18 @@ func (g *Gears) PyExecute(ctx context.Context, req PyExecuteRequest) (PyExecuteR
 	if replaced != nil {
 		old = replaced
 	}
+	set, err := g.sessionRequirements(req, old)
+	if err != nil {
+		return PyExecuteResult{}, err
+	}
 
 	s, err := g.newSession(ctx, id, req.Description)
 	if err != nil {
 		return PyExecuteResult{}, err
+	}
+	if err := s.mountRequirements(ctx, set); err != nil {
+		s.close(context.WithoutCancel(ctx))
+		return PyExecuteResult{}, fmt.Errorf("mount requirements: %w", err)
 	}
 	s.code = req.Code
 	var created []*Execution
@@ -198,13 +200,15 @@ type persisted struct {
 	Description   *string  `json:"description"`
 	Requirements  []string `json:"requirements"`
 	Registrations []string `json:"registrations"`
+	// Resolved pins the requirements (name==version) for restore.
+	Resolved []string `json:"resolved,omitempty"`
 }
 
 func (g *Gears) persistSession(s *Session) {
 	if g.db == nil {
 		return
 	}
-	p := persisted{ID: s.ID, Code: s.code, Description: s.Description, Requirements: []string{}, Registrations: g.SessionRegistrations(s)}
+	p := persisted{ID: s.ID, Code: s.code, Description: s.Description, Requirements: s.RequirementNames(), Registrations: g.SessionRegistrations(s), Resolved: s.RequirementPins()}
 	b, err := json.Marshal(p)
 	if err == nil {
 		err = g.db.PutSystem("session", s.ID, b)
@@ -245,9 +249,23 @@ func (g *Gears) Restore(ctx context.Context) error {
 	return nil
 }
 
-func (g *Gears) restoreOne(ctx context.Context, p persisted) error {
+func (g *Gears) restoreOne(ctx context.Context, p persisted) (err error) {
+	var set *reqSet
+	if len(p.Resolved) > 0 {
+		if set, err = g.pinnedRequirements(p.Requirements, p.Resolved); err != nil {
+			return err
+		}
+	} else if len(p.Requirements) > 0 {
+		if set, err = g.resolveRequirements(p.Requirements); err != nil {
+			return err
+		}
+	}
 	s, err := g.newSession(ctx, p.ID, p.Description)
 	if err != nil {
+		return err
+	}
+	if err := s.mountRequirements(ctx, set); err != nil {
+		s.close(ctx)
 		return err
 	}
 	s.code = p.Code

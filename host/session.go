@@ -53,6 +53,12 @@ type Session struct {
 	current *Execution
 	// client is the server's per-session client state (opaque here).
 	Client any
+	// site is the interpreter's /usr/local/site; reqs the session's
+	// resolved requirements and wasm their instantiated modules
+	// (requirements.go, wasmreq.go).
+	site *siteSwitch
+	reqs *reqSet
+	wasm *wasmState
 }
 
 type task struct {
@@ -93,7 +99,7 @@ func (g *Gears) newSession(ctx context.Context, id string, desc *string) (*Sessi
 		return nil, fmt.Errorf("new session %s: %w", id, err)
 	}
 	s := &Session{ID: id, Description: desc, Created: time.Now(), g: g, inst: pi.inst, out: pi.out,
-		mbox: make(chan *task), quit: make(chan struct{})}
+		mbox: make(chan *task), quit: make(chan struct{}), site: pi.site}
 	pi.out.setSession(id)
 	s.inst.OnCall = s.onCall
 	g.stats.SessionsCreated.Add(1)
@@ -198,6 +204,7 @@ func (s *Session) close(ctx context.Context) {
 		s.atomicRelease()
 	}
 	s.out.flush()
+	s.closeWasm(ctx)
 	s.inst.Close(ctx)
 }
 
@@ -276,6 +283,8 @@ func (s *Session) onCall(ctx context.Context, in *Instance, req []byte) ([]byte,
 		}
 		defer s.lockServing()()
 		return s.g.backend.KeysRead(s, raw[0], raw[1], string(raw[2]) == "1", string(raw[3]) == "1"), nil
+	case "wasm":
+		return s.wasmCall(ctx, raw)
 	case "reg_create":
 		return s.createRegistration(raw)
 	case "exec_create":

@@ -554,9 +554,6 @@ func init() {
 		mk("rg.abortexecution", 2, FlagWrite, "Aborts a running execution.", gearsCmd(abortExecution)),
 		mk("rg.pyprofile", -2, FlagReadonly, "Returns or resets a session's cProfile statistics (ProfileExecutions=1).", gearsCmd(pyProfile)),
 		mk("rg.pystats", 1, FlagReadonly, "Returns the Python interpreters' memory statistics.", gearsCmd(pyStats)),
-		mk("rg.pydumpreqs", 1, FlagReadonly, "Lists the installed requirements.", simple(func(c *Ctx, a [][]byte) {
-			c.W.Array(0)
-		})),
 		mk("rg.infocluster", 1, FlagReadonly, "Returns the cluster topology ('no cluster mode' stand-alone).", simple(func(c *Ctx, a [][]byte) {
 			c.W.BulkString("no cluster mode")
 		})),

@@ -329,7 +329,7 @@ func pyDumpSessions(c *Ctx, g *host.Gears, a [][]byte) {
 		w.BulkString("requirementInstallationNeeded")
 		w.Int(0)
 		w.BulkString("requirements")
-		w.Array(0)
+		writeSessionReqs(w, g, s, verbose)
 		w.BulkString("registrations")
 		if verbose {
 			w.Array(len(ids))

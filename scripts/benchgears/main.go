@@ -45,6 +45,7 @@ func main() {
 
 	fmt.Println("== wasmgears sandbox benchmarks (", runtime.NumCPU(), "cores )")
 	sessionStart(ctx, rdb)
+	requirements(ctx, rdb)
 	roundTrip(ctx, rdb)
 	executeCost(ctx, rdb)
 	idleRSS(ctx, fast, rdb)
@@ -86,12 +87,15 @@ func pct(ds []time.Duration, p float64) time.Duration {
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d.Microseconds())/1000) }
 
-func timeN(k int, f func()) []time.Duration {
+// timeN times k calls of f, pausing gap between them (untimed) so that a
+// background refill (the interpreter pool) can keep up, as in steady use.
+func timeN(k int, gap time.Duration, f func()) []time.Duration {
 	out := make([]time.Duration, k)
 	for i := range out {
 		t := time.Now()
 		f()
 		out[i] = time.Since(t)
+		time.Sleep(gap)
 	}
 	return out
 }
@@ -105,12 +109,13 @@ func sessionStart(ctx context.Context, c *redis.Client) {
 	for _, size := range []string{"2", "0"} {
 		check(c.Do(ctx, "RG.CONFIGSET", "InterpreterPoolSize", size).Err())
 		time.Sleep(500 * time.Millisecond) // let the pool refill
-		ds := timeN(*n/2, func() {
+		gap := 40 * time.Millisecond       // steady state: the pool keeps up
+		if size == "0" {
+			gap = 0
+		}
+		ds := timeN(*n/2, gap, func() {
 			_, err := pyexec(ctx, c, "x = 1")
 			check(err)
-			if size != "0" {
-				time.Sleep(40 * time.Millisecond) // steady state: the pool keeps up
-			}
 		})
 		fmt.Printf("   pool size %s: p50 %s  p99 %s\n", size, ms(pct(ds, .5)), ms(pct(ds, .99)))
 	}
@@ -119,10 +124,9 @@ func sessionStart(ctx context.Context, c *redis.Client) {
 
 func roundTrip(ctx context.Context, c *redis.Client) {
 	time.Sleep(500 * time.Millisecond)
-	ds := timeN(*n, func() {
+	ds := timeN(*n, 40*time.Millisecond, func() {
 		_, err := pyexec(ctx, c, "execute('ping')")
 		check(err)
-		time.Sleep(40 * time.Millisecond)
 	})
 	fmt.Printf("-- RG.PYEXECUTE \"execute('ping')\" end to end: p50 %s  p99 %s\n", ms(pct(ds, .5)), ms(pct(ds, .99)))
 }
@@ -211,7 +215,7 @@ func pingWhileSpinning(ctx context.Context, c *redis.Client) {
 		id, err := pyexec(ctx, c, spin+"GB('PythonReader').run(f)", "UNBLOCKING")
 		check(err)
 		time.Sleep(100 * time.Millisecond)
-		ds := timeN(*n*5, func() {
+		ds := timeN(*n*5, 0, func() {
 			check(c.Ping(ctx).Err())
 			runtime.GC() // stop-the-world GCs must not wait for the guest
 		})

@@ -54,7 +54,10 @@ type Gears struct {
 	regs    regState
 
 	mu       sync.Mutex
-	sessions map[string]*Session
+	sessions map[string]*Session   // sessions with registrations, by id
+	live     map[*Session]struct{} // every session with an interpreter
+	closing  bool
+	restores sync.WaitGroup
 	execs    map[string]*Execution
 	order    []string // execution ids, oldest first (MaxExecutions FIFO)
 	execSeq  atomic.Int64
@@ -99,6 +102,7 @@ func New(ctx context.Context, opt Options) (*Gears, error) {
 	}
 	g := &Gears{eng: eng, log: opt.Logger, cfg: opt.Config, backend: opt.Backend, db: opt.DB,
 		sessions: map[string]*Session{}, execs: map[string]*Execution{}}
+	precompileAPI(ctx, eng, g.log)
 	g.pool = newPool(g)
 	g.log.Info("gears engine ready", "compile", time.Since(start).Round(time.Millisecond), "strict", cfg.Strict, "snapshot", cfg.Snapshot)
 	return g, nil
@@ -106,15 +110,28 @@ func New(ctx context.Context, opt Options) (*Gears, error) {
 
 // Close stops every session and the pool.
 func (g *Gears) Close(ctx context.Context) error {
+	g.mu.Lock()
+	g.closing = true
+	g.mu.Unlock()
+	g.restores.Wait()
 	g.pool.close(ctx)
 	g.mu.Lock()
-	ss := make([]*Session, 0, len(g.sessions))
-	for _, s := range g.sessions {
+	ss := make([]*Session, 0, len(g.live))
+	for s := range g.live {
 		ss = append(ss, s)
 	}
 	g.mu.Unlock()
+	stuck := false
 	for _, s := range ss {
-		s.close(ctx)
+		if !s.close(ctx) {
+			stuck = true
+		}
+	}
+	if stuck {
+		// A guest that neither yields nor can be killed still runs in its
+		// linear memory: closing the runtime would pull it from under it.
+		// The process is exiting anyway.
+		return fmt.Errorf("gears: an interpreter did not stop; runtime left open")
 	}
 	return g.eng.Close(ctx)
 }

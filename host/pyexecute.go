@@ -69,6 +69,7 @@ func (g *Gears) PyExecute(ctx context.Context, req PyExecuteRequest) (PyExecuteR
 		return PyExecuteResult{}, fmt.Errorf("mount requirements: %w", err)
 	}
 	s.code = req.Code
+	s.replacing = old
 	var created []*Execution
 	s.onCreate = func(e *Execution) { created = append(created, e) }
 	err = s.Do(ctx, func(ctx context.Context, in *Instance) error {
@@ -225,6 +226,14 @@ func (g *Gears) Restore(ctx context.Context) error {
 	if g.db == nil {
 		return nil
 	}
+	g.mu.Lock()
+	if g.closing {
+		g.mu.Unlock()
+		return nil
+	}
+	g.restores.Add(1)
+	g.mu.Unlock()
+	defer g.restores.Done()
 	recs, err := g.db.SystemRecords("session")
 	if err != nil {
 		return fmt.Errorf("restore sessions: %w", err)

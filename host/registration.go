@@ -146,7 +146,7 @@ func (s *Session) createRegistration(raw [][]byte) ([]byte, error) {
 			r.Hook = strings.ToLower(string(a[1]))
 		}
 		r.KeyPrefix, r.InOrder = string(a[2]), string(a[3]) == "1"
-		if r.Trigger != "" && s.g.findTrigger(r.Trigger) != nil {
+		if x := s.g.findTrigger(r.Trigger); r.Trigger != "" && x != nil && (s.replacing == nil || x.session != s.replacing) {
 			msg := "trigger already registered"
 			for _, x := range s.pendingRegs {
 				if x.Trigger == r.Trigger {

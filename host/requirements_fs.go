@@ -2,8 +2,10 @@ package host
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"io/fs"
+	"log/slog"
 	"path"
 	"sort"
 	"strings"
@@ -105,16 +107,20 @@ func newSiteSwitch() *siteSwitch {
 func (s *siteSwitch) Open(name string) (fs.File, error) { return s.cur.Load().Open(name) }
 
 var (
+	srcOnce  sync.Once
+	srcFiles map[string][]byte
+	pycOnce  sync.Once
+	apiPycs  map[string][]byte // __pycache__ files of the API, see apipyc.go
 	apiOnce  sync.Once
 	apiFiles map[string][]byte
 	apiT     *siteTree
 )
 
-// apiLayer is the gears API (guest/python) plus the `gears` package
-// (gears.wasm, host/wasmreq.go).
-func apiLayer() map[string][]byte {
-	apiOnce.Do(func() {
-		apiFiles = map[string][]byte{}
+// apiSources is the gears API (guest/python) plus the `gears` package
+// (gears.wasm, host/wasmreq.go), as sources.
+func apiSources() map[string][]byte {
+	srcOnce.Do(func() {
+		srcFiles = map[string][]byte{}
 		src := guest.PythonAPI()
 		_ = fs.WalkDir(src, ".", func(p string, de fs.DirEntry, err error) error {
 			if err != nil || de.IsDir() {
@@ -122,12 +128,39 @@ func apiLayer() map[string][]byte {
 			}
 			b, err := fs.ReadFile(src, p)
 			if err == nil {
-				apiFiles[p] = b
+				srcFiles[p] = b
 			}
 			return err
 		})
 		for p, b := range gearsPackage {
-			apiFiles[p] = []byte(strings.TrimLeft(b, "\n"))
+			srcFiles[p] = []byte(strings.TrimLeft(b, "\n"))
+		}
+	})
+	return srcFiles
+}
+
+// precompileAPI compiles the API once per process (before any session
+// tree is built), so interpreters import it from bytecode.
+func precompileAPI(ctx context.Context, e *Engine, log *slog.Logger) {
+	pycOnce.Do(func() {
+		pycs, err := e.compileAPI(ctx, apiSources())
+		if err != nil {
+			log.Warn("gears API stays uncompiled: every session compiles it", "err", err)
+			return
+		}
+		apiPycs = pycs
+	})
+}
+
+// apiLayer is the API's sources and, when precompiled, their bytecode.
+func apiLayer() map[string][]byte {
+	apiOnce.Do(func() {
+		apiFiles = map[string][]byte{}
+		for p, b := range apiSources() {
+			apiFiles[p] = b
+		}
+		for p, b := range apiPycs {
+			apiFiles[p] = b
 		}
 		var err error
 		if apiT, err = newSiteTree(apiFiles); err != nil {

@@ -49,6 +49,9 @@ type Session struct {
 	// restoreIDs, during a restore, are the registration ids to reuse.
 	restoreIDs []string
 	restoring  bool
+	// replacing is the session an UPGRADE / REPLACE_WITH replaces: its
+	// trigger names may be registered again.
+	replacing *Session
 	// current is the running execution (for aborts during host calls).
 	current *Execution
 	// client is the server's per-session client state (opaque here).
@@ -94,6 +97,12 @@ func (s *Session) lockServing() (release func()) {
 }
 
 func (g *Gears) newSession(ctx context.Context, id string, desc *string) (*Session, error) {
+	g.mu.Lock()
+	closing := g.closing
+	g.mu.Unlock()
+	if closing {
+		return nil, fmt.Errorf("new session %s: the server is shutting down", id)
+	}
 	pi, err := g.pool.get(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("new session %s: %w", id, err)
@@ -102,6 +111,12 @@ func (g *Gears) newSession(ctx context.Context, id string, desc *string) (*Sessi
 		mbox: make(chan *task), quit: make(chan struct{}), site: pi.site}
 	pi.out.setSession(id)
 	s.inst.OnCall = s.onCall
+	g.mu.Lock()
+	if g.live == nil {
+		g.live = map[*Session]struct{}{}
+	}
+	g.live[s] = struct{}{}
+	g.mu.Unlock()
 	g.stats.SessionsCreated.Add(1)
 	s.wg.Add(1)
 	go s.actor()
@@ -172,10 +187,15 @@ func (s *Session) release(ctx context.Context) {
 	}
 }
 
-func (s *Session) close(ctx context.Context) {
+// close stops the actor and frees the interpreter; false if the guest
+// could not be stopped (it is left running).
+func (s *Session) close(ctx context.Context) bool {
+	s.g.mu.Lock()
+	delete(s.g.live, s)
+	s.g.mu.Unlock()
 	select {
 	case <-s.quit:
-		return
+		return true
 	default:
 		close(s.quit)
 	}
@@ -193,7 +213,7 @@ func (s *Session) close(ctx context.Context) {
 			}
 			if !s.inst.Kill() {
 				s.g.log.Error("session does not stop; leaving its interpreter behind", "session", s.ID)
-				return
+				return false
 			}
 			<-stopped
 		}
@@ -206,6 +226,7 @@ func (s *Session) close(ctx context.Context) {
 	s.out.flush()
 	s.closeWasm(ctx)
 	s.inst.Close(ctx)
+	return true
 }
 
 // onCall serves the guest's host calls (on the actor goroutine).

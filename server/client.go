@@ -100,12 +100,21 @@ func (c *Client) wait(w *waiter, deadline time.Time) bool {
 		defer t.Stop()
 		tc = t.C
 	}
+	var gone <-chan struct{}
+	if c.conn != nil {
+		ch, stop := watchHangup(c.conn.NetConn())
+		defer stop()
+		gone = ch
+	}
 	select {
 	case <-w.ch:
 		return true
 	case <-tc:
 		return false
 	case <-c.done:
+		return false
+	case <-gone: // the client hung up while blocked: free it, as Redis does
+		c.Kill()
 		return false
 	case <-c.s.shutdownc:
 		return false

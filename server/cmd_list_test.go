@@ -284,3 +284,42 @@ func TestListEvents(t *testing.T) {
 		}
 	}
 }
+
+// TestBlockedClientHangsUp: a client that disconnects while blocked is
+// removed at once (it no longer counts in CLIENT LIST / INFO).
+func TestBlockedClientHangsUp(t *testing.T) {
+	s := startServer(t)
+	c := dial(t, s)
+	b := dial(t, s)
+	b.send("blpop", "nokey", "0")
+	for i := 0; ; i++ {
+		if strings.Contains(c.do("client list"), "cmd=blpop") || s.waits.count() == 1 {
+			break
+		}
+		if i > 2000 {
+			t.Fatal("client never blocked")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	b.c.Close()
+	for i := 0; len(s.Clients()) != 1; i++ {
+		if i > 5000 {
+			t.Fatalf("blocked client not freed after hang-up: %d clients", len(s.Clients()))
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if n := s.waits.count(); n != 0 {
+		t.Errorf("waiters left: %d", n)
+	}
+	// pipelined commands after a blocking one still work
+	p := dial(t, s)
+	p.send("blpop", "q", "0")
+	p.send("ping")
+	runSteps(t, c, []step{{"rpush q x", "(integer) 1"}})
+	if got := p.read(); got != `["q" "x"]` {
+		t.Errorf("blpop: %s", got)
+	}
+	if got := p.read(); got != "PONG" {
+		t.Errorf("pipelined ping: %s", got)
+	}
+}

@@ -24,6 +24,9 @@ type gearsState struct {
 	g     *host.Gears
 	err   error
 	cfg   *host.GearsConfig
+
+	mu        sync.Mutex
+	abandoned bool // shut down before the engine was ready: close it then
 }
 
 func (s *Server) gearsState() *gearsState {
@@ -49,12 +52,19 @@ func (s *Server) startGears() {
 			if dir == "" {
 				dir = filepath.Join(s.cfg.Get("dir"), "wasm-cache")
 			}
-			st.g, st.err = host.New(context.Background(), host.Options{
+			g, err := host.New(context.Background(), host.Options{
 				CacheDir: dir, Logger: s.log, Config: st.cfg, Backend: (*gearsBackend)(s), DB: s.db,
 			})
-			if st.err != nil {
-				s.log.Error("gears engine failed to start", "err", st.err)
+			if err != nil {
+				s.log.Error("gears engine failed to start", "err", err)
 			}
+			st.mu.Lock()
+			if st.abandoned && g != nil {
+				g.Close(context.Background())
+				g, err = nil, fmt.Errorf("server is shutting down")
+			}
+			st.g, st.err = g, err
+			st.mu.Unlock()
 		}()
 	})
 }
@@ -87,11 +97,15 @@ func init() {
 		return nil
 	})
 	shutdownHooks = append(shutdownHooks, func(s *Server) {
+		// Do not wait for a compile in progress (~2 s cold): the engine is
+		// closed by its starter as soon as it is ready.
 		st := s.gearsState()
-		s.startGears()
-		<-st.ready
-		if st.g != nil {
-			st.g.Close(context.Background())
+		st.mu.Lock()
+		st.abandoned = true
+		g := st.g
+		st.mu.Unlock()
+		if g != nil {
+			g.Close(context.Background())
 		}
 	})
 }

@@ -78,8 +78,19 @@ func TestInfo(t *testing.T) {
 		t.Errorf("cmdstat_select = %q", f["cmdstat_select"])
 	}
 	secs, _ = infoFields(t, c.do("info everything"))
-	if len(secs) != 13 {
+	if len(secs) != 14 || secs[13] != "rg" {
 		t.Errorf("everything: %v", secs)
+	}
+	_, f = infoFields(t, c.do("info modules"))
+	if !strings.HasPrefix(f["module"], "name=rg,ver=10213,") {
+		t.Errorf("modules: %q", f["module"])
+	}
+	if _, err := s.Gears(); err != nil {
+		t.Fatal(err)
+	}
+	_, f = infoFields(t, c.do("info rg"))
+	if f["rg_ready"] != "1" || f["rg_nregistrations"] != "0" {
+		t.Errorf("info rg: %v", f)
 	}
 	runSteps(t, c, []step{
 		{"info nosuch", `""`},

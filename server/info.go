@@ -98,7 +98,7 @@ func (st *infoState) opsPerSec() int64 {
 }
 
 var defaultInfoSections = []string{"server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules", "errorstats", "cluster", "keyspace"}
-var allInfoSections = []string{"server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules", "commandstats", "errorstats", "latencystats", "cluster", "keyspace"}
+var allInfoSections = []string{"server", "clients", "memory", "persistence", "stats", "replication", "cpu", "modules", "commandstats", "errorstats", "latencystats", "cluster", "keyspace", "rg"}
 
 // Info renders the INFO text for the given section names (any case;
 // none = default).
@@ -439,6 +439,24 @@ func (s *Server) infoSection(b *strings.Builder, sec string, lockHeld bool) {
 		kv(b, "used_cpu_user_main_thread", tv(ru.Utime))
 	case "modules":
 		b.WriteString("# Modules\r\n")
+		// RedisGears 1.2.13's module line, so tools that look for it find it
+		b.WriteString("module:name=rg,ver=10213,api=1,filters=1,usedby=[],using=[],options=[]\r\n")
+	case "rg":
+		b.WriteString("# rg\r\n")
+		st := s.gearsState()
+		select {
+		case <-st.ready:
+		default:
+			kv(b, "rg_ready", 0)
+			return
+		}
+		if g := st.g; g != nil {
+			kv(b, "rg_ready", 1)
+			kv(b, "rg_nexecutions", len(g.Executions()))
+			kv(b, "rg_nregistrations", len(g.Registrations()))
+			kv(b, "rg_nsessions", len(g.Sessions()))
+			kv(b, "rg_interpreters_ready", g.PoolReady())
+		}
 	case "commandstats":
 		b.WriteString("# Commandstats\r\n")
 		type row struct {

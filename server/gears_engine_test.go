@@ -255,8 +255,16 @@ func TestGearsExecutions(t *testing.T) {
 		{"rg.getresults " + spin, "!execution is still running"},
 		{"rg.dropexecution " + spin, "!can not drop a not yet finished execution, abort it first."},
 	})
-	if got := c.do("rg.dumpexecutions"); !strings.Contains(got, `["executionId" "`+spin+`" "status" "running" "registered" (integer) 0]`) {
-		t.Errorf("dumpexecutions: %s", got)
+	// UNBLOCKING replies before the execution starts: "created", then "running"
+	for i := 0; ; i++ {
+		got := c.do("rg.dumpexecutions")
+		if strings.Contains(got, `["executionId" "`+spin+`" "status" "running" "registered" (integer) 0]`) {
+			break
+		}
+		if i > 1000 || !strings.Contains(got, `["executionId" "`+spin+`" "status" "created" "registered" (integer) 0]`) {
+			t.Fatalf("dumpexecutions: %s", got)
+		}
+		time.Sleep(time.Millisecond)
 	}
 	t0 := time.Now()
 	runSteps(t, c, []step{{"rg.abortexecution " + spin, "OK"}})

@@ -45,15 +45,7 @@ func (h hsetnxCmd) Run(c *Ctx) {
 type hgetCmd struct{ key, field []byte }
 
 func (h hgetCmd) Run(c *Ctx) {
-	v, ok, err := c.Tx.HGet(h.key, h.field)
-	switch {
-	case err != nil:
-		c.Err(err)
-	case !ok:
-		c.W.Null()
-	default:
-		c.W.Bulk(v)
-	}
+	c.BulkOrNull(c.Tx.HGet(h.key, h.field))
 }
 
 type hmgetCmd struct {

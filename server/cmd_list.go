@@ -127,15 +127,7 @@ func parseLindex(a [][]byte) (Runner, error) {
 }
 
 func (l lindexCmd) Run(c *Ctx) {
-	v, ok, err := c.Tx.LIndex(l.key, l.index)
-	switch {
-	case err != nil:
-		c.Err(err)
-	case !ok:
-		c.W.Null()
-	default:
-		c.W.Bulk(v)
-	}
+	c.BulkOrNull(c.Tx.LIndex(l.key, l.index))
 }
 
 type lsetCmd struct {

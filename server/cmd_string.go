@@ -13,15 +13,7 @@ type getCmd struct{ key []byte }
 
 func parseGet(a [][]byte) (Runner, error) { return getCmd{a[1]}, nil }
 func (g getCmd) Run(c *Ctx) {
-	v, ok, err := c.Tx.Get(g.key)
-	switch {
-	case err != nil:
-		c.Err(err)
-	case !ok:
-		c.W.Null()
-	default:
-		c.W.Bulk(v)
-	}
+	c.BulkOrNull(c.Tx.Get(g.key))
 }
 
 type setCmd struct {
@@ -190,15 +182,7 @@ func (g getsetCmd) Run(c *Ctx) {
 type getdelCmd struct{ key []byte }
 
 func (g getdelCmd) Run(c *Ctx) {
-	v, ok, err := c.Tx.GetDel(g.key)
-	switch {
-	case err != nil:
-		c.Err(err)
-	case !ok:
-		c.W.Null()
-	default:
-		c.W.Bulk(v)
-	}
+	c.BulkOrNull(c.Tx.GetDel(g.key))
 }
 
 type getexCmd struct {
@@ -238,15 +222,7 @@ func parseGetex(a [][]byte) (Runner, error) {
 }
 
 func (g getexCmd) Run(c *Ctx) {
-	v, ok, err := c.Tx.GetEx(g.key, g.o)
-	switch {
-	case err != nil:
-		c.Err(err)
-	case !ok:
-		c.W.Null()
-	default:
-		c.W.Bulk(v)
-	}
+	c.BulkOrNull(c.Tx.GetEx(g.key, g.o))
 }
 
 type mgetCmd struct{ keys [][]byte }

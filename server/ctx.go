@@ -43,6 +43,19 @@ func (c *Ctx) Err(err error) {
 	c.W.Error("ERR " + err.Error())
 }
 
+// BulkOrNull writes the reply of a read that may find nothing: the error,
+// a null, or the value.
+func (c *Ctx) BulkOrNull(v []byte, ok bool, err error) {
+	switch {
+	case err != nil:
+		c.Err(err)
+	case !ok:
+		c.W.Null()
+	default:
+		c.W.Bulk(v)
+	}
+}
+
 // cmdError is a client-facing error text produced while parsing.
 type cmdError string
 

@@ -30,6 +30,9 @@ type gearsState struct {
 }
 
 func (s *Server) gearsState() *gearsState {
+	if v, ok := s.ext.Load(gearsKey{}); ok { // the hot path: every write asks
+		return v.(*gearsState)
+	}
 	v, _ := s.ext.LoadOrStore(gearsKey{}, &gearsState{ready: make(chan struct{}), cfg: host.NewGearsConfig()})
 	return v.(*gearsState)
 }

@@ -53,6 +53,7 @@ func (p *pool) refill() {
 		case <-p.quit:
 			return
 		case <-p.kick:
+		case <-time.After(time.Second): // InterpreterPoolSize may have grown
 		}
 		for len(p.ready) < p.size() {
 			pi, err := p.create(context.Background())

@@ -60,6 +60,9 @@ func (s *Server) startGears() {
 			})
 			if err != nil {
 				s.log.Error("gears engine failed to start", "err", err)
+			} else if rerr := g.Restore(context.Background()); rerr != nil {
+				// before ready: no RG.PYEXECUTE can race with the restore
+				s.log.Error("restore gears sessions", "err", rerr)
 			}
 			st.mu.Lock()
 			if st.abandoned && g != nil {

@@ -36,20 +36,6 @@ func (s *Server) gearsEvents(c *Client, evs []storage.Event) {
 	st.g.OnEvents(caller, evs)
 }
 
-func init() {
-	initHooks = append(initHooks, func(s *Server) error {
-		go func() {
-			g, err := s.Gears()
-			if err != nil || g == nil {
-				return
-			}
-			if err := g.Restore(context.Background()); err != nil {
-				s.log.Error("restore gears sessions", "err", err)
-			}
-		}()
-		return nil
-	})
-}
 
 func writeOptStrings(w *Writer, l []string) {
 	if l == nil {

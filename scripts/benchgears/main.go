@@ -50,6 +50,7 @@ func main() {
 	executeCost(ctx, rdb)
 	idleRSS(ctx, fast, rdb)
 	pingWhileSpinning(ctx, rdb)
+	registrations(ctx, fast, rdb)
 
 	strict, srdb := start(tmp, "strict", cache, "SandboxStrictMode 1")
 	defer strict.Shutdown()

@@ -36,7 +36,6 @@ func (s *Server) gearsEvents(c *Client, evs []storage.Event) {
 	st.g.OnEvents(caller, evs)
 }
 
-
 func writeOptStrings(w *Writer, l []string) {
 	if l == nil {
 		w.Null()

@@ -27,6 +27,7 @@ type gearsState struct {
 
 	mu        sync.Mutex
 	abandoned bool // shut down before the engine was ready: close it then
+	restoring sync.WaitGroup
 }
 
 func (s *Server) gearsState() *gearsState {
@@ -60,9 +61,21 @@ func (s *Server) startGears() {
 			})
 			if err != nil {
 				s.log.Error("gears engine failed to start", "err", err)
-			} else if rerr := g.Restore(context.Background()); rerr != nil {
-				// before ready: no RG.PYEXECUTE can race with the restore
-				s.log.Error("restore gears sessions", "err", rerr)
+			} else {
+				// before ready: no RG.PYEXECUTE can race with the restore;
+				// a shutdown waits for it (the keyspace must stay open)
+				st.mu.Lock()
+				skip := st.abandoned
+				if !skip {
+					st.restoring.Add(1)
+				}
+				st.mu.Unlock()
+				if !skip {
+					if rerr := g.Restore(context.Background()); rerr != nil {
+						s.log.Error("restore gears sessions", "err", rerr)
+					}
+					st.restoring.Done()
+				}
 			}
 			st.mu.Lock()
 			if st.abandoned && g != nil {
@@ -108,6 +121,9 @@ func init() {
 		st := s.gearsState()
 		st.mu.Lock()
 		st.abandoned = true
+		st.mu.Unlock()
+		st.restoring.Wait()
+		st.mu.Lock()
 		g := st.g
 		st.mu.Unlock()
 		if g != nil {

@@ -180,7 +180,11 @@ func (db *DB) Subscribe(fn func([]Event)) (cancel func()) {
 
 // SetLockedHook sets fn to see the events of background work (expiry)
 // while the keyspace lock is still held; command paths call their own.
-func (db *DB) SetLockedHook(fn func([]Event)) { db.lockedHook = fn }
+func (db *DB) SetLockedHook(fn func([]Event)) {
+	db.mu.Lock() // the sweep reads it under the keyspace lock
+	db.lockedHook = fn
+	db.mu.Unlock()
+}
 
 // Deliver hands events to the subscribers. Callers invoke it after Commit,
 // normally outside the keyspace lock.

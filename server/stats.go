@@ -17,7 +17,7 @@ type cmdStats struct {
 }
 
 type stats struct {
-	mu            sync.Mutex
+	mu            sync.RWMutex
 	cmds          map[*Command]*cmdStats
 	errs          map[string]int64 // error prefix -> count
 	commands      atomic.Int64
@@ -32,9 +32,15 @@ func newStats() *stats {
 }
 
 func (st *stats) of(cmd *Command) *cmdStats {
+	st.mu.RLock() // every command passes here: readers do not contend
+	cs := st.cmds[cmd]
+	st.mu.RUnlock()
+	if cs != nil {
+		return cs
+	}
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	cs := st.cmds[cmd]
+	cs = st.cmds[cmd]
 	if cs == nil {
 		cs = &cmdStats{}
 		st.cmds[cmd] = cs

@@ -276,11 +276,15 @@ func importRequirements(args []string) error {
 			fmt.Fprintln(stderr, bold("Warning: no requirements specified: name the zip files to import"))
 		}
 		for _, n := range reqs {
-			b, err := os.ReadFile(filepath.Join(p, n))
-			if err != nil {
-				return fmt.Errorf("file %s does not exist", filepath.Join(p, n))
+			f := n
+			if !filepath.IsAbs(f) { // names are relative to --requirements-path
+				f = filepath.Join(p, n)
 			}
-			items = append(items, item{filepath.Join(p, n), b})
+			b, err := os.ReadFile(f)
+			if err != nil {
+				return fmt.Errorf("file %s does not exist", f)
+			}
+			items = append(items, item{f, b})
 		}
 	default:
 		return fmt.Errorf("%s is not a directory or a .zip file", p)

@@ -50,6 +50,7 @@ const (
 	ExportInit       = "gears_init"
 	ExportInvoke     = "gears_invoke"
 	ExportAbortInfo  = "gears_abort_info"
+	ExportMemStats   = "gears_memstats" // address of {int64 total, peak, curr}
 	ExportWizerInit  = "wizer.initialize"
 	ExportMemory     = "memory"
 )

@@ -277,7 +277,7 @@ func (g *Gears) runExecution(ctx context.Context, e *Execution) {
 		}
 		reply, err := in.Invoke(ctx, opRunExecution, []byte(e.ID))
 		if !in.closed && in.broken == nil {
-			g.observeMemory(int64(in.MemoryBytes()))
+			g.observeMemory()
 		}
 		if err != nil {
 			if errors.Is(err, ErrBroken) {

@@ -51,44 +51,44 @@ func (g *Gears) ProfileReset(ctx context.Context, id string) error {
 	})
 }
 
-// MemStats is RG.PYSTATS: the interpreters' memory. Every session owns
-// its own interpreter, so the numbers are the linear memories of the live
-// sessions (what their allocators took from the sandbox): current, the
-// peak seen, and a running total (the interpreter's size after every
-// RG.PYEXECUTE execution plus the live ones).
+// MemStats is RG.PYSTATS: what the Python interpreters took from their C
+// allocators, counted inside each guest (guest/c/_gearsmodule.c wraps the
+// raw domain and pymalloc's arenas, as RedisGears' allocator override
+// does): Total is every byte ever allocated (closed sessions included),
+// Curr what the live sessions hold, Peak the highest Curr seen.
 type MemStats struct {
 	Total, Peak, Curr int64
 }
 
 var memPeak, memTotal atomic.Int64
 
-// observeMemory records an interpreter's size after an execution: the peak
-// and the running total of memory taken by executions' interpreters.
-func (g *Gears) observeMemory(n int64) {
-	memTotal.Add(n)
-	for {
-		p := memPeak.Load()
-		if n <= p || memPeak.CompareAndSwap(p, n) {
-			return
-		}
+// observeMemory refreshes the peak after an execution.
+func (g *Gears) observeMemory() { g.MemStats() }
+
+// retireMemory adds a closing session's total to the running total.
+func retireMemory(in *Instance) {
+	if t, _, _, ok := in.AllocStats(); ok {
+		memTotal.Add(t)
 	}
 }
 
 // MemStats returns the current figures.
 func (g *Gears) MemStats() MemStats {
+	var total, curr, peak int64
 	g.mu.Lock()
-	var curr int64
-	for _, s := range g.sessions {
-		if in := s.inst; in != nil && !in.closed {
-			curr += int64(in.MemoryBytes())
+	for s := range g.live {
+		if t, p, c, ok := s.inst.AllocStats(); ok {
+			total, curr = total+t, curr+c
+			peak = max(peak, p)
 		}
 	}
 	g.mu.Unlock()
+	peak = max(peak, curr)
 	for {
 		p := memPeak.Load()
-		if curr <= p || memPeak.CompareAndSwap(p, curr) {
+		if peak <= p || memPeak.CompareAndSwap(p, peak) {
 			break
 		}
 	}
-	return MemStats{Total: memTotal.Load() + curr, Peak: memPeak.Load(), Curr: curr}
+	return MemStats{Total: memTotal.Load() + total, Peak: memPeak.Load(), Curr: curr}
 }

@@ -63,6 +63,8 @@ type Instance struct {
 	stop    atomic.Bool // polled by gears.yield
 
 	yields atomic.Int64
+
+	memstats uint32 // address of the guest's allocator counters (0: none)
 }
 
 type instKey struct{}
@@ -119,7 +121,28 @@ func (e *Engine) NewInstance(ctx context.Context, ic InstanceConfig) (*Instance,
 		mod.Close(ctx)
 		return nil, fmt.Errorf("host: %s returned %d (see the guest's stderr)", abi.ExportInit, st)
 	}
+	if f := mod.ExportedFunction(abi.ExportMemStats); f != nil {
+		if res, err := f.Call(ictx); err == nil {
+			in.memstats = uint32(res[0])
+		}
+	}
 	return in, nil
+}
+
+// AllocStats returns the guest's allocator accounting (bytes Python took
+// from the C allocator: total ever, peak, current; see gears_memstats in
+// guest/c/_gearsmodule.c). It reads linear memory and is safe from any
+// goroutine: the three words may be mid-update while the guest runs, which
+// only makes the figures a moment stale.
+func (in *Instance) AllocStats() (total, peak, curr int64, ok bool) {
+	if in.memstats == 0 || in.closed {
+		return 0, 0, 0, false
+	}
+	m := in.mod.Memory()
+	t, ok1 := m.ReadUint64Le(in.memstats)
+	p, ok2 := m.ReadUint64Le(in.memstats + 8)
+	c, ok3 := m.ReadUint64Le(in.memstats + 16)
+	return int64(t), int64(p), int64(c), ok1 && ok2 && ok3
 }
 
 // Close releases the instance. It must not be running (Kill it first).

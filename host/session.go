@@ -225,6 +225,7 @@ func (s *Session) close(ctx context.Context) bool {
 	}
 	s.out.flush()
 	s.closeWasm(ctx)
+	retireMemory(s.inst)
 	s.inst.Close(ctx)
 	return true
 }

@@ -219,3 +219,35 @@ GB().foreach(busy).register(prefix='async:*')`
 	runSteps(t, c, []step{{"get synced", `"400"`}})
 	waitUntil(t, c, "get busy", `"3000"`)
 }
+
+// TestPyStats: RG.PYSTATS and INFO rg count what the guests' allocators
+// hold: a session keeping 40 MB alive shows in CurrAllocated, and the
+// bytes stay in TotalAllocated after the session is gone.
+func TestPyStats(t *testing.T) {
+	s := startServer(t)
+	c := dial(t, s)
+	stats := func() (total, peak, curr int64) {
+		got := c.do("rg.pystats")
+		if _, err := fmt.Sscanf(got, `["TotalAllocated" (integer) %d "PeakAllocated" (integer) %d "CurrAllocated" (integer) %d]`, &total, &peak, &curr); err != nil {
+			t.Fatalf("rg.pystats: %s (%v)", got, err)
+		}
+		return
+	}
+	_, _, before := stats()
+	if got := c.pyexec("big = bytearray(40_000_000)\nGB().register(prefix='never:')", "ID", "holder"); got != "OK" {
+		t.Fatal(got)
+	}
+	total, peak, curr := stats()
+	if curr-before < 40_000_000 || peak < curr || total < curr {
+		t.Fatalf("holding 40 MB: total %d peak %d curr %d (before %d)", total, peak, curr, before)
+	}
+	if info := c.do("info rg"); !strings.Contains(info, fmt.Sprintf(`rg_CurrAllocated:%d`, curr)[:20]) {
+		t.Errorf("info rg lacks python stats: %s", info)
+	}
+	id := strings.Split(strings.TrimPrefix(c.do("rg.dumpregistrations"), `[["id" "`), `"`)[0]
+	runSteps(t, c, []step{{"rg.unregister " + id, "OK"}})
+	total2, _, curr2 := stats()
+	if curr2 > curr-40_000_000 || total2 < 40_000_000 {
+		t.Errorf("after the session closed: total %d curr %d", total2, curr2)
+	}
+}

@@ -456,6 +456,11 @@ func (s *Server) infoSection(b *strings.Builder, sec string, lockHeld bool) {
 			kv(b, "rg_nregistrations", len(g.Registrations()))
 			kv(b, "rg_nsessions", len(g.Sessions()))
 			kv(b, "rg_interpreters_ready", g.PoolReady())
+			m := g.MemStats() // the same figures as RG.PYSTATS
+			b.WriteString("\r\n# rg_python_stats\r\n")
+			kv(b, "rg_TotalAllocated", m.Total)
+			kv(b, "rg_PeakAllocated", m.Peak)
+			kv(b, "rg_CurrAllocated", m.Curr)
 		}
 	case "commandstats":
 		b.WriteString("# Commandstats\r\n")

@@ -43,6 +43,7 @@
 #include "pycore_ceval.h"    /* _PY_ASYNC_EXCEPTION_BIT, _Py_set_eval_breaker_bit */
 #include <stdint.h>
 #include <stdio.h>
+#include <malloc.h>      /* malloc_usable_size: RG.PYSTATS accounting */
 #include <string.h>
 
 #ifndef __wasi__
@@ -753,6 +754,110 @@ run_init_code(void)
     return 0;
 }
 
+/* ------------------------------------------------------------------ */
+/* RG.PYSTATS: the bytes Python holds from the C allocator.            */
+/* The raw domain (pymalloc's large blocks and every raw allocation) and
+ * pymalloc's arenas are wrapped, as RedisGears accounts them through its
+ * allocator override. The host reads the struct from linear memory
+ * (gears_memstats export), so reading needs no invoke. */
+static struct { int64_t total, peak, curr; } g_memstats;
+static PyMemAllocatorEx g_raw_orig;
+static PyObjectArenaAllocator g_arena_orig;
+
+static inline void
+mem_add(int64_t n)
+{
+    g_memstats.total += n;
+    g_memstats.curr += n;
+    if (g_memstats.curr > g_memstats.peak) {
+        g_memstats.peak = g_memstats.curr;
+    }
+}
+
+static void *
+acct_malloc(void *ctx, size_t n)
+{
+    void *p = g_raw_orig.malloc(g_raw_orig.ctx, n);
+    if (p != NULL) {
+        mem_add((int64_t)malloc_usable_size(p));
+    }
+    return p;
+}
+
+static void *
+acct_calloc(void *ctx, size_t nel, size_t elsize)
+{
+    void *p = g_raw_orig.calloc(g_raw_orig.ctx, nel, elsize);
+    if (p != NULL) {
+        mem_add((int64_t)malloc_usable_size(p));
+    }
+    return p;
+}
+
+static void *
+acct_realloc(void *ctx, void *ptr, size_t n)
+{
+    int64_t old = ptr != NULL ? (int64_t)malloc_usable_size(ptr) : 0;
+    void *p = g_raw_orig.realloc(g_raw_orig.ctx, ptr, n);
+    if (p != NULL) {
+        g_memstats.curr -= old;
+        mem_add((int64_t)malloc_usable_size(p));
+    }
+    return p;
+}
+
+static void
+acct_free(void *ctx, void *p)
+{
+    if (p != NULL) {
+        g_memstats.curr -= (int64_t)malloc_usable_size(p);
+    }
+    g_raw_orig.free(g_raw_orig.ctx, p);
+}
+
+static void *
+acct_arena_alloc(void *ctx, size_t n)
+{
+    void *p = g_arena_orig.alloc(g_arena_orig.ctx, n);
+    if (p != NULL) {
+        mem_add((int64_t)n);
+    }
+    return p;
+}
+
+static void
+acct_arena_free(void *ctx, void *p, size_t n)
+{
+    if (p != NULL) {
+        g_memstats.curr -= (int64_t)n;
+    }
+    g_arena_orig.free(g_arena_orig.ctx, p, n);
+}
+
+/* before Py_InitializeFromConfig: every block is seen from the start */
+static void
+install_accounting(void)
+{
+    static int done;
+    if (done) {
+        return;
+    }
+    done = 1;
+    PyMem_GetAllocator(PYMEM_DOMAIN_RAW, &g_raw_orig);
+    PyMemAllocatorEx raw = {NULL, acct_malloc, acct_calloc, acct_realloc, acct_free};
+    PyMem_SetAllocator(PYMEM_DOMAIN_RAW, &raw);
+    PyObject_GetArenaAllocator(&g_arena_orig);
+    PyObjectArenaAllocator arena = {NULL, acct_arena_alloc, acct_arena_free};
+    PyObject_SetArenaAllocator(&arena);
+}
+
+__attribute__((export_name("gears_memstats")))
+uint32_t
+gears_memstats(void)
+{
+    return (uint32_t)(uintptr_t)&g_memstats;
+}
+
 /* snapshot: fixed hash seed, so that the wizer snapshot (whose memory image
  * holds the initialised interpreter) does not depend on random bytes */
 static int32_t
@@ -761,6 +866,7 @@ init_python(int snapshot)
     if (g_globals != NULL) {
         return ST_OK;
     }
+    install_accounting();
     PyStatus status;
     PyConfig config;
     PyConfig_InitIsolatedConfig(&config);

@@ -22,6 +22,7 @@ need=()
 command -v redis-server >/dev/null || need+=(redis-server)
 command -v redis-benchmark >/dev/null || need+=(redis-tools)
 command -v redis-cli >/dev/null || need+=(redis-tools)
+/usr/bin/python3 -c "import redis" 2>/dev/null || need+=(python3-redis) # benchgears: native KeysReader comparison
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=""
   if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; fi

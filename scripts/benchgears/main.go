@@ -28,7 +28,12 @@ import (
 var (
 	native = flag.String("python", "/usr/bin/python3", "native python for the CPU comparison")
 	n      = flag.Int("n", 200, "samples per latency measurement")
+	only   = flag.String("only", "", "comma-separated sections to run (session,requirements,roundtrip,execute,rss,ping,registrations,keys,cpu); empty: all")
 )
+
+func want(section string) bool {
+	return *only == "" || strings.Contains(","+*only+",", ","+section+",")
+}
 
 func main() {
 	flag.Parse()
@@ -44,14 +49,26 @@ func main() {
 	check(err)
 
 	fmt.Println("== wasmgears sandbox benchmarks (", runtime.NumCPU(), "cores )")
-	sessionStart(ctx, rdb)
-	requirements(ctx, rdb)
-	roundTrip(ctx, rdb)
-	executeCost(ctx, rdb)
-	idleRSS(ctx, fast, rdb)
-	pingWhileSpinning(ctx, rdb)
-	registrations(ctx, fast, rdb)
-
+	for _, sec := range []struct {
+		name string
+		run  func()
+	}{
+		{"session", func() { sessionStart(ctx, rdb) }},
+		{"requirements", func() { requirements(ctx, rdb) }},
+		{"roundtrip", func() { roundTrip(ctx, rdb) }},
+		{"execute", func() { executeCost(ctx, rdb) }},
+		{"rss", func() { idleRSS(ctx, fast, rdb) }},
+		{"ping", func() { pingWhileSpinning(ctx, rdb) }},
+		{"registrations", func() { registrations(ctx, fast, rdb) }},
+		{"keys", func() { keysReader(ctx, rdb) }},
+	} {
+		if want(sec.name) {
+			sec.run()
+		}
+	}
+	if !want("cpu") {
+		return
+	}
 	strict, srdb := start(tmp, "strict", cache, "SandboxStrictMode 1")
 	defer strict.Shutdown()
 	_, err = strict.Gears()

@@ -534,6 +534,25 @@ call_decoded(const char **head, int nhead, PyObject *const *items, Py_ssize_t ni
 /* ------------------------------------------------------------------ */
 /* Python-facing functions                                             */
 
+/* decode(frame) -> the value, with execute()'s conversions: batches of
+ * reader records are decoded here instead of in Python */
+static PyObject *
+gears_decode(PyObject *module, PyObject *arg)
+{
+    Py_buffer view;
+    if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0) {
+        return NULL;
+    }
+    reader r = {(const char *)view.buf, (const char *)view.buf + view.len};
+    PyObject *res = decode(&r, 0);
+    if (res != NULL && r.p != r.end) {
+        Py_CLEAR(res);
+        protocol_error("trailing bytes");
+    }
+    PyBuffer_Release(&view);
+    return res;
+}
+
 static PyObject *
 gears_call(PyObject *module, PyObject *arg)
 {
@@ -649,6 +668,8 @@ gears_depth(PyObject *module, PyObject *unused)
 static PyMethodDef gears_methods[] = {
     {"call", gears_call, METH_O,
      "call(data) -> bytes: raw host call (data is a RESP3 request frame)."},
+    {"decode", gears_decode, METH_O,
+     "decode(frame) -> value: a RESP3 frame with execute()'s conversions."},
     {"execute", _PyCFunction_CAST(gears_execute), METH_FASTCALL,
      "execute(command, *args): run a Redis command on the host, return its reply."},
     {"sleep", gears_sleep, METH_O, "sleep(seconds): sleep on the host."},

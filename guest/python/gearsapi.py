@@ -246,27 +246,24 @@ def _str(b):
 
 
 def _keys_reader(pattern, noScan, readValue):
-    """KeysReader records, one host call per batch of keys."""
-    cursor = b'0'
+    """KeysReader records, one host call per batch of keys; the batch is
+    decoded in C (str, or bytearray when not UTF-8; lists)."""
+    request = redisgears._resp
+    cursor = '0'
     while True:
-        cursor, batch = hostcall('keys_read', cursor, pattern, '1' if noScan else '0', '1' if readValue else '0')
-        for rec in batch:
-            key = _str(rec[0])
-            if not readValue:
-                yield {'key': key, 'event': None}
-                continue
-            t = rec[1].decode()
-            v = rec[2]
-            if t == 'string':
-                v = _str(v)
-            elif t == 'hash':
-                v = {_str(v[i]): _str(v[i + 1]) for i in range(0, len(v), 2)}
-            elif t == 'list':
-                v = [_str(x) for x in v]
-            else:
-                v = None
-            yield {'key': key, 'value': v, 'type': t, 'event': None}
-        if cursor in (b'0', '0', 0):
+        cursor, batch = _gears.decode(_gears.call(request(
+            'keys_read', cursor, pattern, '1' if noScan else '0', '1' if readValue else '0')))
+        if not readValue:
+            for rec in batch:
+                yield {'key': rec[0], 'event': None}
+        else:
+            for key, t, v in batch:
+                if t == 'hash':
+                    v = dict(zip(v[::2], v[1::2]))
+                elif t != 'string' and t != 'list':
+                    v = None
+                yield {'key': key, 'value': v, 'type': t, 'event': None}
+        if cursor == '0':
             return
 
 

@@ -75,12 +75,7 @@ type hdelCmd struct {
 }
 
 func (h hdelCmd) Run(c *Ctx) {
-	n, err := c.Tx.HDel(h.key, h.fields)
-	if err != nil {
-		c.Err(err)
-		return
-	}
-	c.W.Int(n)
+	c.IntOrErr(c.Tx.HDel(h.key, h.fields))
 }
 
 type hexistsCmd struct{ key, field []byte }
@@ -97,23 +92,13 @@ func (h hexistsCmd) Run(c *Ctx) {
 type hlenCmd struct{ key []byte }
 
 func (h hlenCmd) Run(c *Ctx) {
-	n, err := c.Tx.HLen(h.key)
-	if err != nil {
-		c.Err(err)
-		return
-	}
-	c.W.Int(n)
+	c.IntOrErr(c.Tx.HLen(h.key))
 }
 
 type hstrlenCmd struct{ key, field []byte }
 
 func (h hstrlenCmd) Run(c *Ctx) {
-	n, err := c.Tx.HStrLen(h.key, h.field)
-	if err != nil {
-		c.Err(err)
-		return
-	}
-	c.W.Int(n)
+	c.IntOrErr(c.Tx.HStrLen(h.key, h.field))
 }
 
 // hgetallCmd is HGETALL, HKEYS and HVALS.
@@ -154,12 +139,7 @@ func parseHincrby(a [][]byte) (Runner, error) {
 }
 
 func (h hincrbyCmd) Run(c *Ctx) {
-	n, err := c.Tx.HIncrBy(h.key, h.field, h.delta)
-	if err != nil {
-		c.Err(err)
-		return
-	}
-	c.W.Int(n)
+	c.IntOrErr(c.Tx.HIncrBy(h.key, h.field, h.delta))
 }
 
 type hincrbyfloatCmd struct {

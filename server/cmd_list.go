@@ -24,12 +24,7 @@ func parsePush(left, xx bool) Parser {
 }
 
 func (p pushCmd) Run(c *Ctx) {
-	n, err := c.Tx.Push(p.key, p.vals, p.left, p.xx)
-	if err != nil {
-		c.Err(err)
-		return
-	}
-	c.W.Int(n)
+	c.IntOrErr(c.Tx.Push(p.key, p.vals, p.left, p.xx))
 }
 
 type popCmd struct {
@@ -77,12 +72,7 @@ func (p popCmd) Run(c *Ctx) {
 type llenCmd struct{ key []byte }
 
 func (l llenCmd) Run(c *Ctx) {
-	n, err := c.Tx.LLen(l.key)
-	if err != nil {
-		c.Err(err)
-		return
-	}
-	c.W.Int(n)
+	c.IntOrErr(c.Tx.LLen(l.key))
 }
 
 type lrangeCmd struct {
@@ -161,12 +151,7 @@ func parseLrem(a [][]byte) (Runner, error) {
 }
 
 func (l lremCmd) Run(c *Ctx) {
-	n, err := c.Tx.LRem(l.key, l.count, l.val)
-	if err != nil {
-		c.Err(err)
-		return
-	}
-	c.W.Int(n)
+	c.IntOrErr(c.Tx.LRem(l.key, l.count, l.val))
 }
 
 type ltrimCmd struct {
@@ -205,12 +190,7 @@ func parseLinsert(a [][]byte) (Runner, error) {
 }
 
 func (l linsertCmd) Run(c *Ctx) {
-	n, err := c.Tx.LInsert(l.key, l.before, l.pivot, l.val)
-	if err != nil {
-		c.Err(err)
-		return
-	}
-	c.W.Int(n)
+	c.IntOrErr(c.Tx.LInsert(l.key, l.before, l.pivot, l.val))
 }
 
 type lposCmd struct {

@@ -79,12 +79,7 @@ func (s smismemberCmd) Run(c *Ctx) {
 type scardCmd struct{ key []byte }
 
 func (s scardCmd) Run(c *Ctx) {
-	n, err := c.Tx.SCard(s.key)
-	if err != nil {
-		c.Err(err)
-		return
-	}
-	c.W.Int(n)
+	c.IntOrErr(c.Tx.SCard(s.key))
 }
 
 type spopCmd struct {
@@ -243,12 +238,7 @@ func parseSintercard(a [][]byte) (Runner, error) {
 }
 
 func (s sintercardCmd) Run(c *Ctx) {
-	n, err := c.Tx.SInterCard(s.keys, s.limit)
-	if err != nil {
-		c.Err(err)
-		return
-	}
-	c.W.Int(n)
+	c.IntOrErr(c.Tx.SInterCard(s.keys, s.limit))
 }
 
 type sscanCmd struct {

@@ -221,12 +221,7 @@ func parseXTrim(a [][]byte) (Runner, error) {
 }
 
 func (x xtrimCmd) Run(c *Ctx) {
-	n, err := c.Tx.XTrim(x.key, x.t)
-	if err != nil {
-		c.Err(err)
-		return
-	}
-	c.W.Int(n)
+	c.IntOrErr(c.Tx.XTrim(x.key, x.t))
 }
 
 // ---- XLEN XRANGE XREVRANGE XDEL XSETID ----
@@ -234,12 +229,7 @@ func (x xtrimCmd) Run(c *Ctx) {
 type xlenCmd struct{ key []byte }
 
 func (x xlenCmd) Run(c *Ctx) {
-	n, err := c.Tx.XLen(x.key)
-	if err != nil {
-		c.Err(err)
-		return
-	}
-	c.W.Int(n)
+	c.IntOrErr(c.Tx.XLen(x.key))
 }
 
 type xrangeCmd struct {
@@ -305,16 +295,23 @@ type xdelCmd struct {
 	idErr error
 }
 
-func parseXDel(a [][]byte) (Runner, error) {
-	x := xdelCmd{key: a[1], ids: make([]storage.StreamID, 0, len(a)-2)}
-	for _, b := range a[2:] {
+// parseIDList parses explicit ids; the error (reported after the key
+// checks, as Redis orders them) stops at the first bad one.
+func parseIDList(args [][]byte) ([]storage.StreamID, error) {
+	ids := make([]storage.StreamID, 0, len(args))
+	for _, b := range args {
 		id, err := parseStrictID(b, 0)
 		if err != nil {
-			x.idErr = err
-			break
+			return ids, err
 		}
-		x.ids = append(x.ids, id)
+		ids = append(ids, id)
 	}
+	return ids, nil
+}
+
+func parseXDel(a [][]byte) (Runner, error) {
+	x := xdelCmd{key: a[1]}
+	x.ids, x.idErr = parseIDList(a[2:])
 	return x, nil
 }
 
@@ -331,12 +328,7 @@ func (x xdelCmd) Run(c *Ctx) {
 		c.Err(x.idErr)
 		return
 	}
-	n, err := c.Tx.XDel(x.key, x.ids)
-	if err != nil {
-		c.Err(err)
-		return
-	}
-	c.W.Int(n)
+	c.IntOrErr(c.Tx.XDel(x.key, x.ids))
 }
 
 type xsetidCmd struct {
@@ -764,14 +756,7 @@ type xackCmd struct {
 
 func parseXAck(a [][]byte) (Runner, error) {
 	x := xackCmd{key: a[1], group: a[2]}
-	for _, b := range a[3:] {
-		id, err := parseStrictID(b, 0)
-		if err != nil {
-			x.idErr = err
-			break
-		}
-		x.ids = append(x.ids, id)
-	}
+	x.ids, x.idErr = parseIDList(a[3:])
 	return x, nil
 }
 
@@ -788,12 +773,7 @@ func (x xackCmd) Run(c *Ctx) {
 		c.Err(x.idErr)
 		return
 	}
-	n, err := c.Tx.XAck(x.key, x.group, x.ids)
-	if err != nil {
-		c.Err(err)
-		return
-	}
-	c.W.Int(n)
+	c.IntOrErr(c.Tx.XAck(x.key, x.group, x.ids))
 }
 
 type xpendingCmd struct {

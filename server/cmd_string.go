@@ -295,12 +295,7 @@ func parseIncr(sign int64, hasArg bool) Parser {
 }
 
 func (i incrCmd) Run(c *Ctx) {
-	n, err := c.Tx.IncrBy(i.key, i.delta)
-	if err != nil {
-		c.Err(err)
-		return
-	}
-	c.W.Int(n)
+	c.IntOrErr(c.Tx.IncrBy(i.key, i.delta))
 }
 
 type incrFloatCmd struct {

@@ -184,12 +184,7 @@ type zremCmd struct {
 }
 
 func (z zremCmd) Run(c *Ctx) {
-	n, err := c.Tx.ZRem(z.key, z.members)
-	if err != nil {
-		c.Err(err)
-		return
-	}
-	c.W.Int(n)
+	c.IntOrErr(c.Tx.ZRem(z.key, z.members))
 }
 
 type zscoreCmd struct{ key, member []byte }
@@ -230,12 +225,7 @@ func (z zmscoreCmd) Run(c *Ctx) {
 type zcardCmd struct{ key []byte }
 
 func (z zcardCmd) Run(c *Ctx) {
-	n, err := c.Tx.ZCard(z.key)
-	if err != nil {
-		c.Err(err)
-		return
-	}
-	c.W.Int(n)
+	c.IntOrErr(c.Tx.ZCard(z.key))
 }
 
 // zrangeCmd serves ZRANGE, ZRANGESTORE and the older range commands.
@@ -333,12 +323,7 @@ func parseZcount(by storage.RangeBy) Parser {
 }
 
 func (z zcountCmd) Run(c *Ctx) {
-	n, err := c.Tx.ZCount(z.key, &z.sp)
-	if err != nil {
-		c.Err(err)
-		return
-	}
-	c.W.Int(n)
+	c.IntOrErr(c.Tx.ZCount(z.key, &z.sp))
 }
 
 // zremrangeCmd serves ZREMRANGEBYRANK|SCORE|LEX.
@@ -352,12 +337,7 @@ func parseZremrange(by storage.RangeBy) Parser {
 }
 
 func (z zremrangeCmd) Run(c *Ctx) {
-	n, err := c.Tx.ZRemRange(z.key, &z.sp)
-	if err != nil {
-		c.Err(err)
-		return
-	}
-	c.W.Int(n)
+	c.IntOrErr(c.Tx.ZRemRange(z.key, &z.sp))
 }
 
 type zrankCmd struct {
@@ -562,12 +542,7 @@ func parseZstore(inter bool, name string) Parser {
 }
 
 func (z zstoreCmd) Run(c *Ctx) {
-	n, err := c.Tx.ZStore(z.dst, z.keys, z.weights, z.agg, z.inter)
-	if err != nil {
-		c.Err(err)
-		return
-	}
-	c.W.Int(n)
+	c.IntOrErr(c.Tx.ZStore(z.dst, z.keys, z.weights, z.agg, z.inter))
 }
 
 type zscanCmd struct {

@@ -56,6 +56,16 @@ func (c *Ctx) BulkOrNull(v []byte, ok bool, err error) {
 	}
 }
 
+// IntOrErr writes the reply of a command answering a count: the error or
+// the integer.
+func (c *Ctx) IntOrErr(n int64, err error) {
+	if err != nil {
+		c.Err(err)
+		return
+	}
+	c.W.Int(n)
+}
+
 // cmdError is a client-facing error text produced while parsing.
 type cmdError string
 

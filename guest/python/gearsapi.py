@@ -65,30 +65,26 @@ class GearsBuilder:
         self.steps = []
 
     # -- core operations (C PyFlatExecution: positional arguments only) ---
-    def map(self, *args):
-        _nargs(args, 1, 'map')
-        self.steps.append(('map', _fn_arg(args[0], 'map argument')))
+    def _step(self, kind, args):
+        """A one-callback step (map, flatmap, filter, foreach, accumulate)."""
+        _nargs(args, 1, kind)
+        self.steps.append((kind, _fn_arg(args[0], kind + ' argument')))
         return self
+
+    def map(self, *args):
+        return self._step('map', args)
 
     def flatmap(self, *args):
-        _nargs(args, 1, 'flatmap')
-        self.steps.append(('flatmap', _fn_arg(args[0], 'flatmap argument')))
-        return self
+        return self._step('flatmap', args)
 
     def filter(self, *args):
-        _nargs(args, 1, 'filter')
-        self.steps.append(('filter', _fn_arg(args[0], 'filter argument')))
-        return self
+        return self._step('filter', args)
 
     def foreach(self, *args):
-        _nargs(args, 1, 'foreach')
-        self.steps.append(('foreach', _fn_arg(args[0], 'foreach argument')))
-        return self
+        return self._step('foreach', args)
 
     def accumulate(self, *args):
-        _nargs(args, 1, 'accumulate')
-        self.steps.append(('accumulate', _fn_arg(args[0], 'accumulate argument')))
-        return self
+        return self._step('accumulate', args)
 
     def localgroupby(self, *args):
         _nargs(args, 2, 'groupby')

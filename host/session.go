@@ -6,14 +6,12 @@ import (
 	"crypto/rand"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"strconv"
 	"sync"
 	"time"
 
 	"github.com/wasmgears/wasmgears/abi"
-	"github.com/wasmgears/wasmgears/guest"
 )
 
 // Session is one RG.PYEXECUTE: one interpreter, driven by exactly one
@@ -408,6 +406,3 @@ func (w *logWriter) flush() {
 		delete(w.bufs, stream)
 	}
 }
-
-// siteFS is what a session mounts at /usr/local/site: the gears API.
-func siteFS() fs.FS { return guest.PythonAPI() }

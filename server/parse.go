@@ -80,9 +80,6 @@ func parseTimeout(b []byte) (float64, error) {
 
 func lowerEq(b []byte, s string) bool { return strings.EqualFold(string(b), s) }
 
-// keyArgs copies nothing: commands keep references to redcon's buffers only
-// for the duration of the call.
-func keyArgs(args [][]byte) [][]byte { return args }
 
 // Key is a helper to build a key argument for COMMAND DOCS.
 func keyArg(name string) Arg { return Arg{Name: name, Type: ArgKey} }

@@ -80,7 +80,6 @@ func parseTimeout(b []byte) (float64, error) {
 
 func lowerEq(b []byte, s string) bool { return strings.EqualFold(string(b), s) }
 
-
 // Key is a helper to build a key argument for COMMAND DOCS.
 func keyArg(name string) Arg { return Arg{Name: name, Type: ArgKey} }
 func strArg(name string) Arg { return Arg{Name: name, Type: ArgString} }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -135,27 +136,27 @@ func TestDashboardBrowser(t *testing.T) {
 
 	// abort the running execution from its row
 	abortSel := `button[data-action="abort"][data-id="` + long + `"]`
-	run("abort", chromedp.WaitVisible(chromedp.CSS(abortSel)), chromedp.Click(chromedp.CSS(abortSel)))
+	run("abort", chromedp.WaitVisible(chromedp.CSS(abortSel)), clickNow(abortSel))
 	waitUntil(t, c, "rg.getresults "+long, `[[] ["Execution was aborted"]]`)
 	// profiling from now on (a profiled busy loop would run out of memory)
 	runSteps(t, c, []step{{"rg.configset ProfileExecutions 1", "[OK]"}})
 
 	// pause and unpause the stream registration
 	pauseSel := `button[data-action="pause"][data-id="` + regID + `"]`
-	run("pause", chromedp.WaitVisible(chromedp.CSS(pauseSel)), chromedp.Click(chromedp.CSS(pauseSel)))
+	run("pause", chromedp.WaitVisible(chromedp.CSS(pauseSel)), clickNow(pauseSel))
 	waitFor(t, func() bool { return strings.Contains(c.do("rg.dumpregistrations"), `"status" "PAUSED"`) }, "registration paused")
 	regRow := `tr[data-reg="` + regID + `"] .reg-status`
 	waitText(t, ctx, regRow, func(s string) bool { return s == "PAUSED" })
 	unpauseSel := `button[data-action="unpause"][data-id="` + regID + `"]`
-	run("unpause", chromedp.WaitVisible(chromedp.CSS(unpauseSel)), chromedp.Click(chromedp.CSS(unpauseSel)))
+	run("unpause", chromedp.WaitVisible(chromedp.CSS(unpauseSel)), clickNow(unpauseSel))
 	waitFor(t, func() bool { return strings.Contains(c.do("rg.dumpregistrations"), `"status" "OK"`) }, "registration unpaused")
 	waitText(t, ctx, regRow, func(s string) bool { return s == "OK" })
 
 	// drill down into the aborted execution, then a registered one
 	row := `tr[data-exec="` + long + `"]`
-	run("open execution", chromedp.Click(chromedp.CSS(row)), chromedp.WaitVisible(chromedp.CSS("#detail")))
+	run("open execution", chromedp.WaitVisible(chromedp.CSS(row)), clickNow(row), chromedp.WaitVisible(chromedp.CSS("#detail")))
 	waitText(t, ctx, "#detail-errors", func(s string) bool { return strings.Contains(s, "Execution was aborted") })
-	run("open registered execution", chromedp.Click(chromedp.CSS(`#executions tbody tr.clickable:first-child`)))
+	run("open registered execution", clickNow(`#executions tbody tr.clickable:first-child`))
 	waitText(t, ctx, "#detail-info", func(s string) bool { return strings.Contains(s, "StreamReader") && strings.Contains(s, "streams") })
 	waitText(t, ctx, "#detail-profile", func(s string) bool { return strings.Contains(s, "function calls") })
 
@@ -196,4 +197,18 @@ func waitFor(t *testing.T, cond func() bool, what string) {
 		}
 	}
 	t.Fatalf("timed out waiting for: %s", what)
+}
+
+// clickNow clicks the element matching sel inside the page in one step: the
+// live tables are re-rendered every second, so a node found by a separate
+// query may be gone by the time a CDP click reaches it.
+func clickNow(sel string) chromedp.Action[chromedp.Void] {
+	eval := chromedp.Evaluate[bool](fmt.Sprintf(`(() => { const e = document.querySelector(%q); if (!e) return false; e.click(); return true; })()`, sel))
+	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		ok, err := eval(ctx, t)
+		if err == nil && !ok {
+			err = fmt.Errorf("no element %s to click", sel)
+		}
+		return chromedp.Void{}, err
+	}
 }

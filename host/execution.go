@@ -48,6 +48,7 @@ type Execution struct {
 	abortOnce  sync.Once
 	inst       *Instance // the interpreter while running (for Kill)
 	dropOnDone bool      // pushed out by MaxExecutions while running
+	link       *Link     // the client command a registered execution serves
 }
 
 // Status returns the current status.

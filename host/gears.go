@@ -27,6 +27,8 @@ type Backend interface {
 	Execute(s *Session, args [][]byte) []byte
 	// KeysRead serves KeysReader: one batch of records from cursor.
 	KeysRead(s *Session, cursor, pattern []byte, noScan, readValue bool) []byte
+	// CommandInfo describes a command of the command table (hooks).
+	CommandInfo(name string) (CommandInfo, bool)
 	// The keyspace lock.
 	LockKeyspace()
 	TryLockKeyspace() bool

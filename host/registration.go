@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/wasmgears/wasmgears/abi"
 	"github.com/wasmgears/wasmgears/storage"
@@ -48,6 +49,7 @@ type Registration struct {
 	Hook      string // ... or the hooked command
 	KeyPrefix string
 	InOrder   bool
+	keys      CommandInfo // the hooked command's key positions
 
 	// StreamReader
 	Batch      int
@@ -78,6 +80,7 @@ type RegStats struct {
 type regItem struct {
 	fields [][]byte
 	result chan *Execution // nil: nobody waits
+	link   *Link           // the client command it belongs to, if any
 }
 
 // Session returns the registration's session.
@@ -95,6 +98,7 @@ type regState struct {
 	byID  map[string]*Registration
 	order []string
 	depth int // sync nesting, under the keyspace lock
+	idx   atomic.Pointer[regIndex]
 }
 
 func (rs *regState) list() []*Registration {
@@ -161,7 +165,9 @@ func (s *Session) createRegistration(raw [][]byte) ([]byte, error) {
 			}
 		}
 		if r.Hook != "" {
-			return errorReply("command hooks are not supported yet"), nil
+			if msg := s.checkHook(r); msg != "" {
+				return errorReply(msg), nil
+			}
 		}
 	case "StreamReader":
 		if len(a) != 6 {
@@ -272,6 +278,7 @@ func (g *Gears) commitRegistrations(s *Session, regs []*Registration) {
 		s.regs = append(s.regs, r)
 	}
 	g.regs.mu.Unlock()
+	g.reindex()
 	for _, r := range regs {
 		if r.Reader == "StreamReader" {
 			r.stream = &streamState{dirty: map[string]bool{}, reread: map[string]bool{}, buf: map[string][]streamEntry{}, status: "OK"}
@@ -301,6 +308,7 @@ func (g *Gears) Unregister(ctx context.Context, id string, abortPending bool) er
 		}
 	}
 	g.regs.mu.Unlock()
+	g.reindex()
 	r.stop(abortPending)
 	s := r.session
 	s.Do(ctx, func(ctx context.Context, in *Instance) error {
@@ -398,7 +406,11 @@ func containsFold(list []string, s string) bool {
 // keyspace lock is still held (by caller's actor when caller is a gears
 // session, else by a client command or the expiry sweep). Sync
 // registrations run now, under that hold; the others are queued.
-func (g *Gears) OnEvents(caller *Session, evs []storage.Event) {
+//
+// link is the client command that wrote, when KeysReader registrations
+// with commands= watch it: their executions are tied to it (get_command,
+// override_reply) and the client's reply waits for the async ones.
+func (g *Gears) OnEvents(caller *Session, evs []storage.Event, link *Link) {
 	regs := g.regs.list()
 	if len(regs) == 0 {
 		return
@@ -415,11 +427,20 @@ func (g *Gears) OnEvents(caller *Session, evs []storage.Event) {
 				continue
 			}
 			fields := [][]byte{ev.Key, []byte(ev.Name)}
+			var l *Link
+			if r.Commands != nil {
+				l = link
+			}
 			if r.Mode == "sync" {
-				g.runSync(caller, r, fields)
+				g.runSync(caller, r, fields, l)
 				continue
 			}
-			r.enqueue(regItem{fields: fields})
+			it := regItem{fields: fields, link: l}
+			if l != nil {
+				it.result = make(chan *Execution, 1)
+				l.addWait(it.result)
+			}
+			r.enqueue(it)
 		}
 	}
 }

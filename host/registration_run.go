@@ -26,7 +26,7 @@ func (r *Registration) worker(g *Gears) {
 		r.queue = r.queue[1:]
 		r.pending++
 		r.mu.Unlock()
-		e := g.runRegistered(context.Background(), nil, r, bulks(it.fields))
+		e := g.runRegistered(context.Background(), nil, r, bulks(it.fields), it.link)
 		r.mu.Lock()
 		r.pending--
 		r.idleCond.Broadcast()
@@ -49,7 +49,7 @@ func (r *Registration) Drain() {
 
 // runSync runs a sync registration inline, on the keyspace lock held by
 // the firing command (or by caller's actor).
-func (g *Gears) runSync(caller *Session, r *Registration, fields [][]byte) *Execution {
+func (g *Gears) runSync(caller *Session, r *Registration, fields [][]byte, link *Link) *Execution {
 	if g.regs.depth >= maxSyncDepth {
 		e := g.newRegExecution(r)
 		e.finishWith(nil, fmt.Sprintf("registration recursion too deep (more than %d nested sync executions)", maxSyncDepth))
@@ -59,7 +59,7 @@ func (g *Gears) runSync(caller *Session, r *Registration, fields [][]byte) *Exec
 	}
 	g.regs.depth++
 	defer func() { g.regs.depth-- }()
-	return g.runRegistered(context.Background(), caller, r, bulks(fields))
+	return g.runRegistered(context.Background(), caller, r, bulks(fields), link)
 }
 
 func bulks(fields [][]byte) []abi.Value {
@@ -81,8 +81,9 @@ func (g *Gears) newRegExecution(r *Registration) *Execution {
 // caller the keyspace lock is held by the current command and the
 // execution borrows it; when caller is r's own session the current
 // goroutine is its actor and the guest is re-entered directly.
-func (g *Gears) runRegistered(ctx context.Context, caller *Session, r *Registration, fields []abi.Value) *Execution {
+func (g *Gears) runRegistered(ctx context.Context, caller *Session, r *Registration, fields []abi.Value, link *Link) *Execution {
 	e := g.newRegExecution(r)
+	e.link = link
 	s := r.session
 	frame := abi.Array(append([]abi.Value{abi.BulkString(r.ID)}, fields...)...).Encode()
 	sync := r.Mode == "sync"
@@ -209,7 +210,7 @@ func (g *Gears) TriggerSync(caller *Session, name string, args [][]byte) (*Execu
 	if r == nil {
 		return nil, ErrorReply("ERR subcommand not found")
 	}
-	return g.runSync(caller, r, append([][]byte{[]byte(name)}, args...)), nil
+	return g.runSync(caller, r, append([][]byte{[]byte(name)}, args...), nil), nil
 }
 
 // TriggerMode reports the mode of a trigger ("" when none).

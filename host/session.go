@@ -303,6 +303,15 @@ func (s *Session) onCall(ctx context.Context, in *Instance, req []byte) ([]byte,
 		}
 		defer s.lockServing()()
 		return s.g.backend.KeysRead(s, raw[0], raw[1], string(raw[2]) == "1", string(raw[3]) == "1"), nil
+	case "hook_next":
+		return s.callNext(raw), nil
+	case "get_command":
+		return s.getCommand(), nil
+	case "override_reply":
+		if len(raw) != 1 {
+			return nil, fmt.Errorf("override_reply: want 1 argument")
+		}
+		return s.overrideReply(raw[0]), nil
 	case "wasm":
 		return s.wasmCall(ctx, raw)
 	case "reg_create":

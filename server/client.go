@@ -40,6 +40,8 @@ type Client struct {
 	// under the keyspace lock the session already holds.
 	lockHeld bool
 	session  *host.Session
+	// link: the running command is watched by KeysReader commands=.
+	link *host.Link
 
 	multi      *multiState
 	watched    []waitKey

@@ -30,10 +30,11 @@ func (s *Server) gearsEvents(c *Client, evs []storage.Event) {
 		return
 	}
 	var caller *host.Session
+	var link *host.Link
 	if c != nil {
-		caller = c.session
+		caller, link = c.session, c.link
 	}
-	st.g.OnEvents(caller, evs)
+	st.g.OnEvents(caller, evs, link)
 }
 
 func writeOptStrings(w *Writer, l []string) {

@@ -174,6 +174,7 @@ func (s *Server) execLocked(cl *Client, cmds []queued, w *Writer) {
 		ctx := &Ctx{S: s, C: cl, W: w, Cmd: q.cmd, Args: q.args, InMulti: true}
 		r, err := q.cmd.Parse(q.args)
 		switch {
+		case s.hookInMulti(cl, q, w):
 		case err != nil:
 			ctx.Err(err)
 		case q.cmd.Flags&(FlagWrite|FlagReadonly) == 0:

@@ -242,7 +242,7 @@ func (s *Server) dispatch(c *Client, args [][]byte, w *Writer) {
 		s.stats.reject(cmd)
 		return
 	}
-	s.call(c, cmd, args, w, false)
+	s.callClient(c, cmd, args, w)
 }
 
 // flagMulti makes a pending EXEC fail with EXECABORT after a command was

@@ -705,6 +705,9 @@ def session_globals():
         'hashtag': redisgears.getMyHashTag,
         'flat_error': flat_error,
         'isAsyncAllow': redisgears.isAsyncAllow,
+        'call_next': redisgears.callNext,
+        'override_reply': redisgears.overrideReply,
+        'get_command': redisgears.getCommand,
         'redisgears': redisgears,
         'Log': redisgears.log, 'ConfigGet': configGet, 'GearsConfigGet': gearsConfigGet,
     }

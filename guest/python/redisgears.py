@@ -124,6 +124,27 @@ class atomicCtx:
         return False
 
 
+def callNext(*args):
+    """Inside a command hook: run the next hook of the chain, or the real
+    command, with args (without the command name)."""
+    return _gears.decode(_gears.call(_resp('hook_next', *args)))
+
+
+def getCommand():
+    """The arguments of the client command linked to this execution."""
+    from gearsapi import _str
+    return [_str(a) for a in hostcall('get_command')]
+
+
+def overrideReply(value):
+    """Replace the reply of the client command linked to this execution
+    (a str starting with '-' is an error, '+' a status)."""
+    from gearsapi import _reply
+    out = []
+    _reply(value, out)
+    hostcall('override_reply', b''.join(out))
+
+
 def isAsyncAllow():
     return False
 

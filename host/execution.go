@@ -49,6 +49,7 @@ type Execution struct {
 	inst       *Instance // the interpreter while running (for Kill)
 	dropOnDone bool      // pushed out by MaxExecutions while running
 	link       *Link     // the client command a registered execution serves
+	reg        *Registration
 }
 
 // Status returns the current status.
@@ -111,7 +112,47 @@ func (g *Gears) addExecution(e *Execution) {
 	defer g.mu.Unlock()
 	g.execs[e.ID] = e
 	g.order = append(g.order, e.ID)
+	if e.reg != nil {
+		g.trimRegistration(e.reg, e.ID)
+	}
 	g.trimExecutions()
+}
+
+// trimRegistration applies MaxExecutionsPerRegistration to r's executions
+// after id joined them: the oldest finished ones go first. Called with
+// g.mu held.
+func (g *Gears) trimRegistration(r *Registration, id string) {
+	max := int(g.cfg.Int("MaxExecutionsPerRegistration"))
+	ids := append(r.execIDs, id)
+	kept := ids[:0]
+	for i, x := range ids {
+		e := g.execs[x]
+		if e == nil {
+			continue // already dropped
+		}
+		if left := len(ids) - i; left > max {
+			if st := e.Status(); st == StatusDone || st == StatusAborted {
+				g.dropLocked(x)
+				continue
+			}
+			e.mu.Lock()
+			e.dropOnDone = true
+			e.mu.Unlock()
+		}
+		kept = append(kept, x)
+	}
+	r.execIDs = kept
+}
+
+// dropLocked removes an execution from the list; g.mu held.
+func (g *Gears) dropLocked(id string) {
+	delete(g.execs, id)
+	for i, x := range g.order {
+		if x == id {
+			g.order = append(g.order[:i], g.order[i+1:]...)
+			return
+		}
+	}
 }
 
 // trimExecutions applies MaxExecutions as a FIFO: the oldest executions
@@ -159,15 +200,8 @@ func (e *Execution) markedDrop() bool {
 func (g *Gears) forget(e *Execution) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if g.execs[e.ID] != e {
-		return
-	}
-	delete(g.execs, e.ID)
-	for i, x := range g.order {
-		if x == e.ID {
-			g.order = append(g.order[:i], g.order[i+1:]...)
-			break
-		}
+	if g.execs[e.ID] == e {
+		g.dropLocked(e.ID)
 	}
 }
 

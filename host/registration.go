@@ -68,6 +68,7 @@ type Registration struct {
 	stopped  bool
 	pending  int
 	idleCond *sync.Cond
+	execIDs  []string // kept executions, oldest first (under Gears.mu)
 }
 
 // RegStats are RG.DUMPREGISTRATIONS' counters.

@@ -71,7 +71,7 @@ func bulks(fields [][]byte) []abi.Value {
 }
 
 func (g *Gears) newRegExecution(r *Registration) *Execution {
-	e := &Execution{ID: g.nextExecID(), Reader: r.Reader, session: r.session, Registered: true,
+	e := &Execution{ID: g.nextExecID(), Reader: r.Reader, session: r.session, Registered: true, reg: r,
 		abortc: make(chan struct{}), done: make(chan struct{}), status: StatusCreated}
 	g.addExecution(e)
 	return e

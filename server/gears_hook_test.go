@@ -179,3 +179,25 @@ func waitContains(t *testing.T, c *conn, cmd, want string) string {
 	t.Fatalf("%s: %s never contained %s", cmd, got, want)
 	return ""
 }
+
+func TestMaxExecutionsPerRegistration(t *testing.T) {
+	s := startServer(t)
+	c := dial(t, s)
+	runSteps(t, c, []step{{"rg.configset MaxExecutionsPerRegistration 3", "[OK]"}})
+	if got := c.pyexec(`GB().map(lambda r: r['key']).register(prefix='m:*')`); got != "OK" {
+		t.Fatal(got)
+	}
+	for i := 0; i < 10; i++ {
+		c.do("set m:" + strings.Repeat("x", i) + " 1")
+	}
+	waitContains(t, c, "rg.dumpregistrations", `"numTriggered" (integer) 10`)
+	// RG.PYEXECUTE runs are not capped by it
+	runSteps(t, c, []step{{`rg.pyexecute "GB('ShardsIDReader').count().run()"`, `[["1"] []]`}})
+	got := c.do("rg.dumpexecutions")
+	if n := strings.Count(got, `"registered" (integer) 1`); n != 3 {
+		t.Errorf("kept %d registered executions, want 3:\n%s", n, got)
+	}
+	if n := strings.Count(got, `"registered" (integer) 0`); n != 1 {
+		t.Errorf("kept %d RG.PYEXECUTE executions, want 1:\n%s", n, got)
+	}
+}

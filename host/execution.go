@@ -50,6 +50,7 @@ type Execution struct {
 	dropOnDone bool      // pushed out by MaxExecutions while running
 	link       *Link     // the client command a registered execution serves
 	reg        *Registration
+	noAsync    bool // fired inside MULTI/EXEC
 }
 
 // Status returns the current status.

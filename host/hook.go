@@ -181,12 +181,13 @@ func (s *Session) checkHook(r *Registration) string {
 }
 
 // RunHook runs hook r in place of the client command args and returns its
-// execution. A sync hook runs now: the caller holds the keyspace lock. The
-// others run on the registration's worker while the client waits.
-func (g *Gears) RunHook(ctx context.Context, r *Registration, args [][]byte) *Execution {
+// execution. A sync hook runs now: the caller holds the keyspace lock
+// (inMulti: EXEC's). The others run on the registration's worker while the
+// client waits.
+func (g *Gears) RunHook(ctx context.Context, r *Registration, args [][]byte, inMulti bool) *Execution {
 	link := &Link{Args: args, hook: r}
 	if r.Mode == "sync" {
-		return g.runSync(nil, r, args, link)
+		return g.runSync(r, args, Origin{Link: link, NoAsync: inMulti})
 	}
 	ch := make(chan *Execution, 1)
 	r.enqueue(regItem{fields: args, result: ch, link: link})
@@ -237,7 +238,7 @@ func (s *Session) callNext(raw [][]byte) []byte {
 	args := append([][]byte{[]byte(h.Hook)}, raw...)
 	defer s.lockServing()()
 	if next := s.g.hookAfter(h.Hook, h, args); next != nil {
-		ne := s.g.runSync(s, next, args, &Link{Args: args, hook: next})
+		ne := s.g.runSync(next, args, Origin{Caller: s, Link: &Link{Args: args, hook: next}, NoAsync: e.noAsync})
 		return HookReply(ne)
 	}
 	return s.g.backend.Execute(s, args)

@@ -408,10 +408,11 @@ func containsFold(list []string, s string) bool {
 // session, else by a client command or the expiry sweep). Sync
 // registrations run now, under that hold; the others are queued.
 //
-// link is the client command that wrote, when KeysReader registrations
+// o.Link is the client command that wrote, when KeysReader registrations
 // with commands= watch it: their executions are tied to it (get_command,
 // override_reply) and the client's reply waits for the async ones.
-func (g *Gears) OnEvents(caller *Session, evs []storage.Event, link *Link) {
+func (g *Gears) OnEvents(evs []storage.Event, o Origin) {
+	link := o.Link
 	regs := g.regs.list()
 	if len(regs) == 0 {
 		return
@@ -433,7 +434,7 @@ func (g *Gears) OnEvents(caller *Session, evs []storage.Event, link *Link) {
 				l = link
 			}
 			if r.Mode == "sync" {
-				g.runSync(caller, r, fields, l)
+				g.runSync(r, fields, Origin{Caller: o.Caller, Link: l, NoAsync: o.NoAsync})
 				continue
 			}
 			it := regItem{fields: fields, link: l}

@@ -26,7 +26,7 @@ func (r *Registration) worker(g *Gears) {
 		r.queue = r.queue[1:]
 		r.pending++
 		r.mu.Unlock()
-		e := g.runRegistered(context.Background(), nil, r, bulks(it.fields), it.link)
+		e := g.runRegistered(context.Background(), r, bulks(it.fields), Origin{Link: it.link})
 		r.mu.Lock()
 		r.pending--
 		r.idleCond.Broadcast()
@@ -47,9 +47,22 @@ func (r *Registration) Drain() {
 	}
 }
 
+// Origin is where a registration's execution comes from.
+type Origin struct {
+	// Caller is the gears session whose actor holds the keyspace lock (its
+	// execute() wrote), nil for a client command or the expiry sweep.
+	Caller *Session
+	// Link is the client command the execution serves (hooks, KeysReader
+	// commands=).
+	Link *Link
+	// NoAsync: inside MULTI/EXEC, where an execution may not go async
+	// (isAsyncAllow() is False, gearsFuture() refused).
+	NoAsync bool
+}
+
 // runSync runs a sync registration inline, on the keyspace lock held by
-// the firing command (or by caller's actor).
-func (g *Gears) runSync(caller *Session, r *Registration, fields [][]byte, link *Link) *Execution {
+// the firing command (or by o.Caller's actor).
+func (g *Gears) runSync(r *Registration, fields [][]byte, o Origin) *Execution {
 	if g.regs.depth >= maxSyncDepth {
 		e := g.newRegExecution(r)
 		e.finishWith(nil, fmt.Sprintf("registration recursion too deep (more than %d nested sync executions)", maxSyncDepth))
@@ -59,7 +72,7 @@ func (g *Gears) runSync(caller *Session, r *Registration, fields [][]byte, link 
 	}
 	g.regs.depth++
 	defer func() { g.regs.depth-- }()
-	return g.runRegistered(context.Background(), caller, r, bulks(fields), link)
+	return g.runRegistered(context.Background(), r, bulks(fields), o)
 }
 
 func bulks(fields [][]byte) []abi.Value {
@@ -77,15 +90,20 @@ func (g *Gears) newRegExecution(r *Registration) *Execution {
 	return e
 }
 
-// runRegistered runs one execution of r for a record. With a non-nil
-// caller the keyspace lock is held by the current command and the
-// execution borrows it; when caller is r's own session the current
-// goroutine is its actor and the guest is re-entered directly.
-func (g *Gears) runRegistered(ctx context.Context, caller *Session, r *Registration, fields []abi.Value, link *Link) *Execution {
+// runRegistered runs one execution of r for a record. A sync execution
+// borrows the keyspace lock the current command holds; when o.Caller is
+// r's own session the current goroutine is its actor and the guest is
+// re-entered directly.
+func (g *Gears) runRegistered(ctx context.Context, r *Registration, fields []abi.Value, o Origin) *Execution {
 	e := g.newRegExecution(r)
-	e.link = link
+	e.link, e.noAsync = o.Link, o.NoAsync
+	caller := o.Caller
 	s := r.session
-	frame := abi.Array(append([]abi.Value{abi.BulkString(r.ID)}, fields...)...).Encode()
+	asyncOK := "1"
+	if o.NoAsync {
+		asyncOK = "0"
+	}
+	frame := abi.Array(append([]abi.Value{abi.BulkString(r.ID), abi.BulkString(asyncOK)}, fields...)...).Encode()
 	sync := r.Mode == "sync"
 	limit := g.timeLimit()
 	fn := func(ctx context.Context, in *Instance) error {
@@ -204,13 +222,14 @@ var errNeedLock = errors.New("sync trigger: run under the keyspace lock")
 // ErrSyncTrigger is matched by Trigger's error for sync registrations.
 var ErrSyncTrigger = errNeedLock
 
-// TriggerSync runs a sync trigger; the caller holds the keyspace lock.
-func (g *Gears) TriggerSync(caller *Session, name string, args [][]byte) (*Execution, error) {
+// TriggerSync runs a sync trigger; the caller holds the keyspace lock
+// (o.Caller: the gears session whose execute() called RG.TRIGGER).
+func (g *Gears) TriggerSync(name string, args [][]byte, o Origin) (*Execution, error) {
 	r := g.findTrigger(name)
 	if r == nil {
 		return nil, ErrorReply("ERR subcommand not found")
 	}
-	return g.runSync(caller, r, append([][]byte{[]byte(name)}, args...), nil), nil
+	return g.runSync(r, append([][]byte{[]byte(name)}, args...), o), nil
 }
 
 // TriggerMode reports the mode of a trigger ("" when none).

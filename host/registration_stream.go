@@ -312,7 +312,7 @@ func (g *Gears) runStreamBatch(r *Registration, key string, batch []streamEntry)
 	for i, e := range batch {
 		recs[i] = abi.Array(abi.BulkString(key), abi.BulkString(e.id), abi.Array(e.fields...))
 	}
-	ex := g.runRegistered(context.Background(), nil, r, []abi.Value{abi.Array(recs...)}, nil)
+	ex := g.runRegistered(context.Background(), r, []abi.Value{abi.Array(recs...)}, Origin{})
 	_, errs, _ := ex.Counts()
 	lag := time.Now().UnixMilli() - idMillis(batch[len(batch)-1].id)
 	r.mu.Lock()

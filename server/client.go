@@ -42,6 +42,8 @@ type Client struct {
 	session  *host.Session
 	// link: the running command is watched by KeysReader commands=.
 	link *host.Link
+	// inExec: EXEC is running the client's queued commands.
+	inExec bool
 
 	multi      *multiState
 	watched    []waitKey

@@ -39,12 +39,12 @@ func (s *Server) callClient(c *Client, cmd *Command, args [][]byte, w *Writer) {
 		if r := g.FindHook(cmd.Name, args); r != nil {
 			if r.Mode == "sync" {
 				s.db.Lock()
-				e := g.RunHook(context.Background(), r, args)
+				e := g.RunHook(context.Background(), r, args, false)
 				s.db.Unlock()
 				w.Raw(host.HookReply(e))
 				return
 			}
-			w.Raw(host.HookReply(g.RunHook(context.Background(), r, args)))
+			w.Raw(host.HookReply(g.RunHook(context.Background(), r, args, false)))
 			return
 		}
 	}
@@ -79,7 +79,7 @@ func (s *Server) hookInMulti(cl *Client, q queued, w *Writer) bool {
 		w.Error("ERR can not run a non-sync execution inside a MULTI/LUA (blocking is not allowed) or on loading.")
 		return true
 	}
-	w.Raw(host.HookReply(g.RunHook(context.Background(), r, q.args)))
+	w.Raw(host.HookReply(g.RunHook(context.Background(), r, q.args, true)))
 	return true
 }
 

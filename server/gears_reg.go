@@ -29,12 +29,11 @@ func (s *Server) gearsEvents(c *Client, evs []storage.Event) {
 	if st.g == nil {
 		return
 	}
-	var caller *host.Session
-	var link *host.Link
+	var o host.Origin
 	if c != nil {
-		caller, link = c.session, c.link
+		o = host.Origin{Caller: c.session, Link: c.link, NoAsync: c.inExec}
 	}
-	st.g.OnEvents(caller, evs, link)
+	st.g.OnEvents(evs, o)
 }
 
 func writeOptStrings(w *Writer, l []string) {
@@ -181,10 +180,10 @@ func triggerCmd(onKey bool) Parser {
 		case mode == "sync":
 			if !c.C.lockHeld {
 				c.S.db.Lock()
-				e, err = g.TriggerSync(nil, name, args)
+				e, err = g.TriggerSync(name, args, host.Origin{NoAsync: c.InMulti})
 				c.S.db.Unlock()
 			} else {
-				e, err = g.TriggerSync(c.C.session, name, args)
+				e, err = g.TriggerSync(name, args, host.Origin{Caller: c.C.session, NoAsync: c.InMulti})
 			}
 		case c.InMulti || c.C.lockHeld:
 			c.W.Error("ERR can not run a non-sync execution inside a MULTI/LUA (blocking is not allowed) or on loading.")

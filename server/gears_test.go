@@ -179,7 +179,7 @@ GB('PythonReader').run(f)`, code))
 		}
 	}
 	got := c.pyexec(`import os; GB('PythonReader').run(lambda: (x for x in [repr(sorted(os.listdir('/usr/local/site'))), repr(sorted(k for k in os.environ if k != 'PYTHONHOME'))]))`)
-	if got != `[["['__pycache__', 'gears', 'gearsapi.py', 'gearsreg.py', 'redisgears.py']" "[]"] []]` {
+	if got != `[["['__pycache__', 'gears', 'gearsapi.py', 'gearsasync.py', 'gearsreg.py', 'redisgears.py']" "[]"] []]` {
 		t.Errorf("visible filesystem/env: %s", got)
 	}
 	// a session cannot see another session's globals

@@ -167,6 +167,8 @@ func (s *Server) execLocked(cl *Client, cmds []queued, w *Writer) {
 		return
 	}
 	w.Array(len(cmds))
+	cl.inExec = true
+	defer func() { cl.inExec = false }()
 	var evs [][]storage.Event
 	for _, q := range cmds {
 		start := time.Now()

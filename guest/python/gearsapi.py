@@ -19,6 +19,7 @@ import time
 import types
 
 import _gears
+import gearsasync
 import redisgears
 from redisgears import GearsError, hostcall
 
@@ -351,8 +352,30 @@ def _format_error(e, tb=True, skip=0):
         for _ in range(skip):
             if t is not None:
                 t = t.tb_next
-        return str(traceback.format_exception(type(e), e, t))
+        return str(traceback.format_exception(type(e), e, _user_frames(t)))
     return 'Error type: %s, Value: %s' % (type(e), e)
+
+
+def _internal(filename):
+    return filename.startswith(_SITE) or filename == _RG or filename.startswith('asyncio/')
+
+
+_SITE = __file__.rsplit('/', 1)[0] + '/gears'
+_RG = __file__.rsplit('/', 1)[0] + '/redisgears.py'
+
+
+def _user_frames(t):
+    """The traceback without the engine's frames (the event loop between a
+    step and its coroutine, the gears modules)."""
+    frames = []
+    while t is not None:
+        if not _internal(t.tb_frame.f_code.co_filename):
+            frames.append(t)
+        t = t.tb_next
+    out = None
+    for f in reversed(frames):
+        out = types.TracebackType(out, f.tb_frame, f.tb_lasti, f.tb_lineno)
+    return out
 
 
 def _config_int(name, default):
@@ -364,6 +387,7 @@ def _config_int(name, default):
 
 
 _ERR = object()
+_ASYNC = (types.CoroutineType, gearsasync.gearsFuture)
 
 
 class _Execution:
@@ -371,8 +395,12 @@ class _Execution:
     errors); with profiling, self.read_ns and self.step_ns (per plan step)
     hold the time spent in the reader and in each step's callbacks."""
 
-    def __init__(self, reader_name, reader, steps, desc):
+    def __init__(self, reader_name, reader, steps, desc, async_ok=True):
         self.reader_name = reader_name
+        # the context of the step callback being called (gearsFuture,
+        # isAsyncAllow): async allowed unless fired inside MULTI/EXEC
+        self.step_ctx = gearsasync.StepCtx(True, async_ok)
+        self.no_async_ctx = gearsasync.StepCtx(False, async_ok)
         self.reader = reader
         self.steps = steps
         self.desc = desc
@@ -447,27 +475,42 @@ class _Execution:
 
     def _call(self, slot, f, *a):
         """Call a step callback: the result, or _ERR after recording the
-        error. Coroutines are driven to completion."""
+        error. A coroutine or gearsFuture it returns is waited for on the
+        session's event loop."""
+        cur = gearsasync.cur
+        sc = self.step_ctx
+        prev = cur[0]
+        sc.future = None
+        cur[0] = sc
         try:
             if self.profile:
                 pc = time.perf_counter_ns
                 t0 = pc()
                 try:
                     v = f(*a)
-                    if type(v) is types.CoroutineType:
-                        v = _run_coro(v)
+                    if type(v) in _ASYNC:
+                        v = self._wait(v)
                 finally:
                     self.step_ns[slot] += pc() - t0
                 return v
             v = f(*a)
-            if type(v) is types.CoroutineType:
-                v = _run_coro(v)
+            if type(v) in _ASYNC:
+                v = self._wait(v)
             return v
         except _gears.forcestopped:
             raise
         except Exception as e:
             self.errors.append(_format_error(e, self.tb, 1))
             return _ERR
+        finally:
+            cur[0] = prev
+
+    def _wait(self, v):
+        if not self.step_ctx.allowed:
+            if type(v) is types.CoroutineType:
+                v.close()
+            raise GearsError('Creating async record is not allowed')
+        return gearsasync.wait(v)
 
     def _key(self, slot, extractor, r):
         """An extractor's key: str, or repr() of anything else."""
@@ -484,6 +527,9 @@ class _Execution:
         """Like _call for callbacks where coroutines are refused."""
         msg = a[-1]
         a = a[:-1]
+        cur = gearsasync.cur
+        prev = cur[0]
+        cur[0] = self.no_async_ctx
         try:
             if self.profile:
                 pc = time.perf_counter_ns
@@ -499,6 +545,8 @@ class _Execution:
         except Exception as e:
             self.errors.append(_format_error(e, self.tb, 1))
             return _ERR
+        finally:
+            cur[0] = prev
         if type(v) is types.CoroutineType:
             v.close()
             self.errors.append(msg)
@@ -587,19 +635,6 @@ class _Execution:
                 i += 1
                 if i >= start + length:
                     break
-
-
-def _run_coro(c):
-    """Drive a step's coroutine to completion (no event loop: it may await
-    other coroutines and bare yields such as asyncio.sleep(0))."""
-    try:
-        while True:
-            x = c.send(None)
-            if x is not None:
-                c.close()
-                raise GearsError('awaiting %r is not supported in this step' % (x,))
-    except StopIteration as e:
-        return e.value
 
 
 def _reply(r, out):
@@ -704,7 +739,12 @@ def session_globals():
         'configGet': configGet, 'gearsConfigGet': gearsConfigGet,
         'hashtag': redisgears.getMyHashTag,
         'flat_error': flat_error,
-        'isAsyncAllow': redisgears.isAsyncAllow,
+        'isAsyncAllow': gearsasync.isAsyncAllow,
+        'gearsFuture': gearsasync.gearsFuture,
+        'runCoroutine': gearsasync.runCoroutine,
+        'createFuture': gearsasync.createFuture,
+        'setFutureResults': gearsasync.setFutureResults,
+        'setFutureException': gearsasync.setFutureException,
         'call_next': redisgears.callNext,
         'override_reply': redisgears.overrideReply,
         'get_command': redisgears.getCommand,

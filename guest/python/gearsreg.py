@@ -145,6 +145,8 @@ def _run(payload):
     import redisgears
     parts = redisgears._decode(bytes(payload))
     rid = parts[0].decode()
+    async_ok = parts[1] == b'1'  # '0' inside MULTI/EXEC
+    parts = parts[1:]
     reg = _regs[rid]
     if reg.reader == 'StreamReader':
         # one record per entry: [key, id, [f, v, ...]] triples
@@ -156,7 +158,7 @@ def _run(payload):
     else:
         rec = _decode_record(reg.reader, parts[1:], reg)
         reader = lambda: iter([rec])
-    ex = gearsapi._Execution(reg.reader, reader, reg.steps, reg.desc)
+    ex = gearsapi._Execution(reg.reader, reader, reg.steps, reg.desc, async_ok)
     results, errors = ex.run()
     out = [b'*2\r\n*%d\r\n' % len(results)]
     for r in results:

@@ -146,7 +146,13 @@ def overrideReply(value):
 
 
 def isAsyncAllow():
-    return False
+    import gearsasync
+    return gearsasync.isAsyncAllow()
+
+
+def gearsFutureCtx():
+    import gearsasync
+    return gearsasync.gearsFuture()
 
 
 def flatError(msg):

@@ -120,29 +120,26 @@ func (g *Gears) addExecution(e *Execution) {
 }
 
 // trimRegistration applies MaxExecutionsPerRegistration to r's executions
-// after id joined them: the oldest finished ones go first. Called with
-// g.mu held.
+// after id joined them: the oldest go first (a running one is marked and
+// dropped when it finishes). Called with g.mu held.
 func (g *Gears) trimRegistration(r *Registration, id string) {
 	max := int(g.cfg.Int("MaxExecutionsPerRegistration"))
-	ids := append(r.execIDs, id)
-	kept := ids[:0]
-	for i, x := range ids {
+	r.execIDs = append(r.execIDs, id)
+	for len(r.execIDs) > max {
+		x := r.execIDs[0]
+		r.execIDs = r.execIDs[1:]
 		e := g.execs[x]
 		if e == nil {
 			continue // already dropped
 		}
-		if left := len(ids) - i; left > max {
-			if st := e.Status(); st == StatusDone || st == StatusAborted {
-				g.dropLocked(x)
-				continue
-			}
-			e.mu.Lock()
-			e.dropOnDone = true
-			e.mu.Unlock()
+		if st := e.Status(); st == StatusDone || st == StatusAborted {
+			g.dropLocked(x)
+			continue
 		}
-		kept = append(kept, x)
+		e.mu.Lock()
+		e.dropOnDone = true
+		e.mu.Unlock()
 	}
-	r.execIDs = kept
 }
 
 // dropLocked removes an execution from the list; g.mu held.
@@ -161,6 +158,9 @@ func (g *Gears) dropLocked(id string) {
 // Called with g.mu held.
 func (g *Gears) trimExecutions() {
 	max := int(g.cfg.Int("MaxExecutions"))
+	if len(g.order) <= max {
+		return // nothing to push out (the common case: no scan)
+	}
 	live := 0
 	for _, id := range g.order {
 		if e := g.execs[id]; e != nil && !e.markedDrop() {

@@ -27,6 +27,10 @@ type Backend interface {
 	Execute(s *Session, args [][]byte) []byte
 	// KeysRead serves KeysReader: one batch of records from cursor.
 	KeysRead(s *Session, cursor, pattern []byte, noScan, readValue bool) []byte
+	// KeyRecord reads a key for a KeysReader record: its type name as
+	// RedisGears reports it and its value (string, hash as field/value
+	// array, list; null for the others).
+	KeyRecord(s *Session, key []byte) (typ string, value abi.Value)
 	// CommandInfo describes a command of the command table (hooks).
 	CommandInfo(name string) (CommandInfo, bool)
 	// The keyspace lock.

@@ -83,6 +83,40 @@ func bulks(fields [][]byte) []abi.Value {
 	return out
 }
 
+// REG_RUN frame flags (guest/python/gearsreg.py).
+const (
+	regAsyncOK   = 1 // the execution may go async (not inside MULTI/EXEC)
+	regProfile   = 2 // ProfileExecutions=1
+	regTraceback = 4 // PythonAttemptTraceback=1
+)
+
+// regFrame is REG_RUN's payload: [id, flags, fields...]. A KeysReader
+// record that reads the value gets the key's type and value read here, on
+// the actor under the keyspace lock, instead of a host call back from the
+// guest: [id, flags, key, event, type, value].
+func (g *Gears) regFrame(s *Session, r *Registration, fields []abi.Value, o Origin) []byte {
+	flags := 0
+	if !o.NoAsync {
+		flags |= regAsyncOK
+	}
+	if g.cfg.Int("ProfileExecutions") == 1 {
+		flags |= regProfile
+	}
+	if g.cfg.Int("PythonAttemptTraceback") == 1 {
+		flags |= regTraceback
+	}
+	out := make([]abi.Value, 0, 2+len(fields)+2)
+	out = append(out, abi.BulkString(r.ID), abi.Int(int64(flags)))
+	out = append(out, fields...)
+	if r.Reader == "KeysReader" && r.ReadValue && len(fields) == 2 {
+		release := s.lockServing()
+		t, v := g.backend.KeyRecord(s, fields[0].Str)
+		release()
+		out = append(out, abi.BulkString(t), v)
+	}
+	return abi.Array(out...).Encode()
+}
+
 func (g *Gears) newRegExecution(r *Registration) *Execution {
 	e := &Execution{ID: g.nextExecID(), Reader: r.Reader, session: r.session, Registered: true, reg: r,
 		abortc: make(chan struct{}), done: make(chan struct{}), status: StatusCreated}
@@ -99,11 +133,6 @@ func (g *Gears) runRegistered(ctx context.Context, r *Registration, fields []abi
 	e.link, e.noAsync = o.Link, o.NoAsync
 	caller := o.Caller
 	s := r.session
-	asyncOK := "1"
-	if o.NoAsync {
-		asyncOK = "0"
-	}
-	frame := abi.Array(append([]abi.Value{abi.BulkString(r.ID), abi.BulkString(asyncOK)}, fields...)...).Encode()
 	sync := r.Mode == "sync"
 	limit := g.timeLimit()
 	fn := func(ctx context.Context, in *Instance) error {
@@ -112,7 +141,7 @@ func (g *Gears) runRegistered(ctx context.Context, r *Registration, fields []abi
 			s.lockHeld = true // borrowed from the firing command
 			defer func() { s.lockHeld = saved }()
 		}
-		return g.invokeExecution(ctx, e, in, opRegRun, frame, limit)
+		return g.invokeExecution(ctx, e, in, opRegRun, g.regFrame(s, r, fields, o), limit)
 	}
 	var err error
 	if caller == s && sync {

@@ -15,9 +15,12 @@ import (
 )
 
 // Session is one RG.PYEXECUTE: one interpreter, driven by exactly one
-// goroutine at a time (its actor). Work reaches the actor through the
-// mailbox; a host call that blocks (sleep, a lock) keeps serving the
-// mailbox, re-entering the guest on the same goroutine.
+// goroutine at a time: whoever holds the session's token. Do runs work on
+// the calling goroutine when the token is free (no goroutine switch);
+// otherwise the work goes through the mailbox to the actor, or to the
+// goroutine driving the session while it waits in a host call: a host call
+// that blocks (sleep, the keyspace lock) keeps serving the mailbox,
+// re-entering the guest on the same goroutine.
 type Session struct {
 	ID          string
 	Description *string
@@ -29,10 +32,14 @@ type Session struct {
 	mbox chan *task
 	quit chan struct{}
 	wg   sync.WaitGroup
+	// tok is the driving token (one slot); handoff passes a task from the
+	// actor to the goroutine driving the session while it waits serving.
+	tok     chan struct{}
+	handoff chan *task
 
-	// lockHeld: the keyspace lock is held for this session's actor (its
-	// own hold, an atomic() block's or a borrowed one); only the actor
-	// reads or writes it.
+	// lockHeld: the keyspace lock is held for this session's driver (its
+	// own hold, an atomic() block's or a borrowed one); only the driving
+	// goroutine reads or writes it.
 	lockHeld      bool
 	atomic        bool
 	atomicRelease func()
@@ -106,7 +113,9 @@ func (g *Gears) newSession(ctx context.Context, id string, desc *string) (*Sessi
 		return nil, fmt.Errorf("new session %s: %w", id, err)
 	}
 	s := &Session{ID: id, Description: desc, Created: time.Now(), g: g, inst: pi.inst, out: pi.out,
-		mbox: make(chan *task), quit: make(chan struct{}), site: pi.site}
+		mbox: make(chan *task), quit: make(chan struct{}), site: pi.site,
+		tok: make(chan struct{}, 1), handoff: make(chan *task)}
+	s.tok <- struct{}{}
 	pi.out.setSession(id)
 	s.inst.OnCall = s.onCall
 	g.mu.Lock()
@@ -126,7 +135,12 @@ func (s *Session) actor() {
 	for {
 		select {
 		case t := <-s.mbox:
-			s.serve(t)
+			select {
+			case <-s.tok:
+				s.serve(t)
+				s.tok <- struct{}{}
+			case s.handoff <- t: // the driver is waiting in a host call
+			}
 		case <-s.quit:
 			return
 		}
@@ -141,9 +155,23 @@ func (s *Session) serve(t *task) {
 	close(t.done)
 }
 
-// Do runs fn on the session's actor and waits for it.
+// Do runs fn on the session and waits for it: on the calling goroutine
+// when nobody drives the session, else through the mailbox.
 func (s *Session) Do(ctx context.Context, fn func(ctx context.Context, in *Instance) error) error {
 	t := &task{fn: fn, ctx: ctx, done: make(chan struct{})}
+	select {
+	case <-s.tok:
+		select {
+		case <-s.quit:
+			s.tok <- struct{}{}
+			return fmt.Errorf("session %s is closed", s.ID)
+		default:
+		}
+		s.serve(t)
+		s.tok <- struct{}{}
+		return t.err
+	default:
+	}
 	select {
 	case s.mbox <- t:
 	case <-s.quit:
@@ -170,6 +198,8 @@ func (s *Session) waitServing(done <-chan struct{}, d time.Duration) bool {
 		case <-tc:
 			return false
 		case t := <-s.mbox:
+			s.serve(t)
+		case t := <-s.handoff:
 			s.serve(t)
 		}
 	}
@@ -200,7 +230,11 @@ func (s *Session) close(ctx context.Context) bool {
 	// A running invoke must end before the instance can close: stop it
 	// (and kill it in strict mode if it does not yield).
 	stopped := make(chan struct{})
-	go func() { s.wg.Wait(); close(stopped) }()
+	go func() {
+		s.wg.Wait()
+		<-s.tok // and no goroutine drives it inline
+		close(stopped)
+	}()
 	for i := 0; ; i++ {
 		s.inst.Stop()
 		select {

@@ -3,7 +3,9 @@ package server
 import (
 	"context"
 
+	"github.com/wasmgears/wasmgears/abi"
 	"github.com/wasmgears/wasmgears/host"
+	"github.com/wasmgears/wasmgears/storage"
 )
 
 // Command hooks and KeysReader commands= on the server side: before a
@@ -94,4 +96,26 @@ func (b *gearsBackend) CommandInfo(name string) (host.CommandInfo, bool) {
 		MovableKeys: cmd.Flags&FlagMovableKeys != 0 || cmd.Keys != nil,
 		FirstKey:    cmd.FirstKey, LastKey: cmd.LastKey, Step: cmd.Step,
 	}, true
+}
+
+// KeyRecord reads one key for a registration's KeysReader record; the
+// session holds the keyspace lock.
+func (b *gearsBackend) KeyRecord(sess *host.Session, key []byte) (string, abi.Value) {
+	s := b.server()
+	c := b.client(sess)
+	tx := s.db.Begin(c.DB)
+	tx.SuppressKeymiss()
+	r, err := tx.ReadRecord(key, true)
+	if r == nil || err != nil {
+		r = &storage.Record{Key: key}
+	}
+	// reads may expire the key lazily: commit that deletion
+	if tx.Commit() == nil {
+		evs := tx.TakeEvents()
+		s.touchWatched(evs)
+		s.gearsEvents(c, evs)
+		s.db.Deliver(evs)
+	}
+	v := recordValue(r)
+	return string(v.Elems[1].Str), v.Elems[2]
 }

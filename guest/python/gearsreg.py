@@ -123,43 +123,34 @@ def register(gb, prefix, kw):
     return rid
 
 
-def _decode_record(reader, fields, reg):
-    """Build the reader's record from the host's fields."""
-    if reader == 'KeysReader':
-        key, event = gearsapi._str(fields[0]), fields[1].decode()
-        if not reg.readValue:
-            return {'key': key, 'event': event}
-        for rec in gearsapi._keys_reader(key, True, True):
-            rec['event'] = event
-            return rec
-        return {'key': key, 'value': None, 'type': 'empty', 'event': event}
-    if reader == 'StreamReader':
-        # fields: key, id, f1, v1, ... per entry, entries separated by counts
-        return fields
-    # CommandReader: the trigger's (or hooked command's) arguments
-    return [gearsapi._str(f) for f in fields]
-
-
 def _run(payload):
-    """REG_RUN handler: payload = RESP [regid, field...]; reply = [[res],[errs]]."""
-    import redisgears
-    parts = redisgears._decode(bytes(payload))
-    rid = parts[0].decode()
-    async_ok = parts[1] == b'1'  # '0' inside MULTI/EXEC
-    parts = parts[1:]
-    reg = _regs[rid]
-    if reg.reader == 'StreamReader':
-        # one record per entry: [key, id, [f, v, ...]] triples
-        recs = []
-        for key, eid, fv in parts[1]:
-            recs.append({'key': gearsapi._str(key), 'id': eid.decode(),
-                         'value': {gearsapi._str(fv[i]): gearsapi._str(fv[i + 1]) for i in range(0, len(fv), 2)}})
-        reader = lambda: iter(recs)
+    """REG_RUN handler. payload = RESP [regid, flags, fields...] decoded in
+    C (bulks to str, or bytearray when not UTF-8); flags: 1 async allowed,
+    2 profile, 4 tracebacks. Fields: KeysReader key, event (+ type, value
+    when the registration reads values: the host read them under the
+    lock); StreamReader [[key, id, [f, v, ...]], ...]; CommandReader the
+    trigger's (or hooked command's) arguments. Reply = [[res],[errs]]."""
+    parts = _gears.decode(payload)
+    reg = _regs[parts[0]]
+    flags = parts[1]
+    reader = reg.reader
+    if reader == 'KeysReader':
+        if reg.readValue:
+            t, v = parts[4], parts[5]
+            if t == 'hash':
+                v = dict(zip(v[::2], v[1::2]))
+            elif t != 'string' and t != 'list':
+                v = None
+            recs = ({'key': parts[2], 'value': v, 'type': t, 'event': parts[3]},)
+        else:
+            recs = ({'key': parts[2], 'event': parts[3]},)
+    elif reader == 'StreamReader':
+        recs = [{'key': key, 'id': eid, 'value': {fv[i]: fv[i + 1] for i in range(0, len(fv), 2)}}
+                for key, eid, fv in parts[2]]
     else:
-        rec = _decode_record(reg.reader, parts[1:], reg)
-        reader = lambda: iter([rec])
-    ex = gearsapi._Execution(reg.reader, reader, reg.steps, reg.desc, async_ok)
-    results, errors = ex.run()
+        recs = (parts[2:],)
+    ex = gearsapi._Execution(reader, lambda: iter(recs), reg.steps, reg.desc, flags & 1 == 1)
+    results, errors = ex.run(flags & 2 == 2, flags & 4 == 4)
     out = [b'*2\r\n*%d\r\n' % len(results)]
     for r in results:
         gearsapi._reply(r, out)

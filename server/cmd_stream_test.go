@@ -2,6 +2,7 @@ package server
 
 import (
 	"bufio"
+	"fmt"
 	"net"
 	"os"
 	"strings"
@@ -454,4 +455,25 @@ func TestStreamEvents(t *testing.T) {
 	if g != want {
 		t.Fatalf("events\n got: %s\nwant: %s", g, want)
 	}
+}
+
+// TestStreamBatchPEL covers the PEL range scans of XREADGROUP '>' and
+// XACK: entries delivered again after XGROUP SETID moved the group back
+// change owner instead of being counted twice; batch acks with repeated
+// and unknown ids (replies checked against redis-server 7.0.15).
+func TestStreamBatchPEL(t *testing.T) {
+	s := startServer(t)
+	c := dial(t, s)
+	for i := 1; i <= 9; i++ {
+		c.do(fmt.Sprintf("xadd s %d-1 f v", i))
+	}
+	runSteps(t, c, []step{
+		{"xgroup create s g 0", "OK"},
+		{"xreadgroup group g c1 count 5 streams s >", `[["s" [["1-1" ["f" "v"]] ["2-1" ["f" "v"]] ["3-1" ["f" "v"]] ["4-1" ["f" "v"]] ["5-1" ["f" "v"]]]]]`},
+		{"xgroup setid s g 2-1", "OK"},
+		{"xreadgroup group g c2 count 4 streams s >", `[["s" [["3-1" ["f" "v"]] ["4-1" ["f" "v"]] ["5-1" ["f" "v"]] ["6-1" ["f" "v"]]]]]`},
+		{"xpending s g", `[(integer) 6 "1-1" "6-1" [["c1" "2"] ["c2" "4"]]]`},
+		{"xack s g 1-1 2-1 3-1 3-1 4-1 5-1 6-1 7-1 9-9 1-1", "(integer) 6"},
+		{"xpending s g", `[(integer) 0 (nil) (nil) (nil)]`},
+	})
 }

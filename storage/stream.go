@@ -1245,6 +1245,22 @@ func (tx *Tx) XReadGroup(key []byte, a XReadGroupArgs) (entries []StreamEntry, s
 	if err != nil {
 		return nil, false, true, err
 	}
+	// New entries are normally not pending; they can be after XGROUP SETID
+	// moved the group back. One scan of the PEL over their range finds
+	// those (a point read per entry costs far more).
+	var pending map[StreamID]*PendingEntry
+	if len(entries) > 0 && !a.NoAck {
+		err = g.pelScan(entries[0].ID, entries[len(entries)-1].ID, nil, func(p *PendingEntry) bool {
+			if pending == nil {
+				pending = map[StreamID]*PendingEntry{}
+			}
+			pending[p.ID] = p
+			return true
+		})
+		if err != nil {
+			return nil, false, true, err
+		}
+	}
 	for _, e := range entries {
 		if g.g.EntriesRead != -1 && !s.rangeHasTombstones(e.ID) {
 			g.g.EntriesRead++
@@ -1255,10 +1271,7 @@ func (tx *Tx) XReadGroup(key []byte, a XReadGroupArgs) (entries []StreamEntry, s
 		if a.NoAck {
 			continue
 		}
-		prev, err := g.pel(e.ID)
-		if err != nil {
-			return nil, false, true, err
-		}
+		prev := pending[e.ID]
 		p := &PendingEntry{ID: e.ID, Consumer: c.Name, DeliveryTime: tx.now, DeliveryCount: 1}
 		if err := g.pelPut(p, prev); err != nil {
 			return nil, false, true, err
@@ -1278,10 +1291,37 @@ func (tx *Tx) XAck(key, group []byte, ids []StreamID) (int64, error) {
 	if err != nil || g == nil {
 		return 0, err
 	}
+	// Acks usually name a run of consecutive pending entries (a batch
+	// read before): one PEL scan over their range instead of a point read
+	// each.
+	var pending map[StreamID]*PendingEntry
+	if len(ids) >= 8 {
+		lo, hi := ids[0], ids[0]
+		for _, id := range ids[1:] {
+			if id.Cmp(lo) < 0 {
+				lo = id
+			}
+			if id.Cmp(hi) > 0 {
+				hi = id
+			}
+		}
+		if g.g.Pending <= uint64(4*len(ids)) {
+			pending = map[StreamID]*PendingEntry{}
+			if err := g.pelScan(lo, hi, nil, func(p *PendingEntry) bool {
+				pending[p.ID] = p
+				return true
+			}); err != nil {
+				return 0, err
+			}
+		}
+	}
 	var n int64
 	for _, id := range ids {
-		p, err := g.pel(id)
-		if err != nil {
+		var p *PendingEntry
+		if pending != nil {
+			p = pending[id]
+			delete(pending, id) // an id named twice is acked once
+		} else if p, err = g.pel(id); err != nil {
 			return 0, err
 		}
 		if p == nil {

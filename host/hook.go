@@ -189,6 +189,9 @@ func (g *Gears) RunHook(ctx context.Context, r *Registration, args [][]byte, inM
 	if r.Mode == "sync" {
 		return g.runSync(r, args, Origin{Link: link, NoAsync: inMulti})
 	}
+	if !r.InOrder { // a fresh worker per call, as triggers
+		return g.runRegistered(ctx, r, bulks(args), Origin{Link: link})
+	}
 	ch := make(chan *Execution, 1)
 	r.enqueue(regItem{fields: args, result: ch, link: link})
 	select {

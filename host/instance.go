@@ -331,7 +331,7 @@ func hostCall(ctx context.Context, m api.Module, stack []uint64) {
 		panic(in.broken)
 	}
 	switch {
-	case in.stop.Load():
+	case in.stop.Load(), errors.Is(err, errStopped): // an abort may land before Stop
 		stack[0] = api.EncodeI32(abi.CallStopped)
 	case err != nil:
 		stack[0] = api.EncodeI32(abi.CallError)

@@ -144,9 +144,12 @@ func (g *Gears) runRegistered(ctx context.Context, r *Registration, fields []abi
 		return g.invokeExecution(ctx, e, in, opRegRun, g.regFrame(s, r, fields, o), limit)
 	}
 	var err error
-	if caller == s && sync {
+	switch {
+	case caller == s && sync:
 		err = fn(ctx, s.inst)
-	} else {
+	case sync:
+		err = s.DoLocked(ctx, fn)
+	default:
 		err = s.Do(ctx, fn)
 	}
 	e.finish(err, limit)
@@ -230,6 +233,10 @@ func (g *Gears) Trigger(ctx context.Context, caller *Session, name string, args 
 	fields := append([][]byte{[]byte(name)}, args...)
 	if r.Mode == "sync" {
 		return nil, errNeedLock
+	}
+	if !r.InOrder {
+		// RedisGears gives every trigger a fresh worker: run it here.
+		return g.runRegistered(ctx, r, bulks(fields), Origin{}), nil
 	}
 	ch := make(chan *Execution, 1)
 	r.enqueue(regItem{fields: fields, result: ch})

@@ -32,10 +32,16 @@ type Session struct {
 	mbox chan *task
 	quit chan struct{}
 	wg   sync.WaitGroup
-	// tok is the driving token (one slot); handoff passes a task from the
-	// actor to the goroutine driving the session while it waits serving.
-	tok     chan struct{}
-	handoff chan *task
+	// lmbox carries tasks whose sender holds the keyspace lock for them
+	// (sync registrations): they may run while the driver waits for that
+	// lock; the others (mbox) may not, they would wait for it too, nested
+	// under the first wait, and never get it.
+	lmbox chan *task
+	// tok is the driving token (one slot); handoff and lhandoff pass a
+	// task from the actor to the goroutine driving the session while it
+	// waits serving.
+	tok               chan struct{}
+	handoff, lhandoff chan *task
 
 	// lockHeld: the keyspace lock is held for this session's driver (its
 	// own hold, an atomic() block's or a borrowed one); only the driving
@@ -92,7 +98,7 @@ func (s *Session) lockServing() (release func()) {
 			b.LockKeyspace()
 			close(got)
 		}()
-		s.waitServing(got, -1)
+		s.waitServing(got, -1, true)
 	}
 	s.lockHeld = true
 	return func() {
@@ -114,7 +120,7 @@ func (g *Gears) newSession(ctx context.Context, id string, desc *string) (*Sessi
 	}
 	s := &Session{ID: id, Description: desc, Created: time.Now(), g: g, inst: pi.inst, out: pi.out,
 		mbox: make(chan *task), quit: make(chan struct{}), site: pi.site,
-		tok: make(chan struct{}, 1), handoff: make(chan *task)}
+		lmbox: make(chan *task), tok: make(chan struct{}, 1), handoff: make(chan *task), lhandoff: make(chan *task)}
 	s.tok <- struct{}{}
 	pi.out.setSession(id)
 	s.inst.OnCall = s.onCall
@@ -135,15 +141,23 @@ func (s *Session) actor() {
 	for {
 		select {
 		case t := <-s.mbox:
-			select {
-			case <-s.tok:
-				s.serve(t)
-				s.tok <- struct{}{}
-			case s.handoff <- t: // the driver is waiting in a host call
-			}
+			s.drive(t, s.handoff)
+		case t := <-s.lmbox:
+			s.drive(t, s.lhandoff)
 		case <-s.quit:
 			return
 		}
+	}
+}
+
+// drive serves t with the token, or hands it to the driver if that is
+// waiting in a host call and may serve it.
+func (s *Session) drive(t *task, handoff chan *task) {
+	select {
+	case <-s.tok:
+		s.serve(t)
+		s.tok <- struct{}{}
+	case handoff <- t:
 	}
 }
 
@@ -158,6 +172,16 @@ func (s *Session) serve(t *task) {
 // Do runs fn on the session and waits for it: on the calling goroutine
 // when nobody drives the session, else through the mailbox.
 func (s *Session) Do(ctx context.Context, fn func(ctx context.Context, in *Instance) error) error {
+	return s.do(ctx, fn, s.mbox)
+}
+
+// DoLocked is Do for a caller that holds the keyspace lock for fn (a sync
+// registration): fn may run while the session waits for that lock.
+func (s *Session) DoLocked(ctx context.Context, fn func(ctx context.Context, in *Instance) error) error {
+	return s.do(ctx, fn, s.lmbox)
+}
+
+func (s *Session) do(ctx context.Context, fn func(ctx context.Context, in *Instance) error, mbox chan *task) error {
 	t := &task{fn: fn, ctx: ctx, done: make(chan struct{})}
 	select {
 	case <-s.tok:
@@ -173,7 +197,7 @@ func (s *Session) Do(ctx context.Context, fn func(ctx context.Context, in *Insta
 	default:
 	}
 	select {
-	case s.mbox <- t:
+	case mbox <- t:
 	case <-s.quit:
 		return fmt.Errorf("session %s is closed", s.ID)
 	}
@@ -184,7 +208,14 @@ func (s *Session) Do(ctx context.Context, fn func(ctx context.Context, in *Insta
 // waitServing blocks the actor until done is closed or d passes (d < 0:
 // no timeout), serving the mailbox meanwhile. It reports whether done
 // closed.
-func (s *Session) waitServing(done <-chan struct{}, d time.Duration) bool {
+//
+// locking: the wait is for the keyspace lock, so only tasks whose sender
+// holds it are served.
+func (s *Session) waitServing(done <-chan struct{}, d time.Duration, locking bool) bool {
+	mbox, handoff := s.mbox, s.handoff
+	if locking {
+		mbox, handoff = nil, nil // a nil channel never receives
+	}
 	var tc <-chan time.Time
 	if d >= 0 {
 		t := time.NewTimer(d)
@@ -197,9 +228,13 @@ func (s *Session) waitServing(done <-chan struct{}, d time.Duration) bool {
 			return true
 		case <-tc:
 			return false
-		case t := <-s.mbox:
+		case t := <-mbox:
 			s.serve(t)
-		case t := <-s.handoff:
+		case t := <-handoff:
+			s.serve(t)
+		case t := <-s.lmbox:
+			s.serve(t)
+		case t := <-s.lhandoff:
 			s.serve(t)
 		}
 	}
@@ -300,7 +335,7 @@ func (s *Session) onCall(ctx context.Context, in *Instance, req []byte) ([]byte,
 		if e := s.current; e != nil {
 			stop = e.abortc
 		}
-		if s.waitServing(stop, time.Duration(sec*float64(time.Second))) {
+		if s.waitServing(stop, time.Duration(sec*float64(time.Second)), false) {
 			return nil, errStopped
 		}
 		return okReply, nil

@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/wasmgears/wasmgears/host"
@@ -229,15 +230,13 @@ func respLen(b []byte) int {
 	case '+', '-', ':', '_', ',', '#':
 		return i + 2
 	case '$':
-		var n int
-		fmt.Sscanf(string(b[1:i]), "%d", &n)
+		n, _ := strconv.Atoi(string(b[1:i]))
 		if n < 0 {
 			return i + 2
 		}
 		return i + 2 + n + 2
 	case '*':
-		var n int
-		fmt.Sscanf(string(b[1:i]), "%d", &n)
+		n, _ := strconv.Atoi(string(b[1:i]))
 		off := i + 2
 		for k := 0; k < n; k++ {
 			l := respLen(b[off:])

@@ -24,6 +24,7 @@ class _Reg:
     def __init__(self, reader, steps, desc, readValue, onRegistered):
         self.reader = reader
         self.steps = steps
+        self.layout = gearsapi._layout(steps)
         self.desc = desc
         self.readValue = readValue
         self.onRegistered = onRegistered
@@ -141,24 +142,21 @@ def _run(payload):
                 v = dict(zip(v[::2], v[1::2]))
             elif t != 'string' and t != 'list':
                 v = None
-            recs = ({'key': parts[2], 'value': v, 'type': t, 'event': parts[3]},)
+            rec = {'key': parts[2], 'value': v, 'type': t, 'event': parts[3]}
         else:
-            recs = ({'key': parts[2], 'event': parts[3]},)
+            rec = {'key': parts[2], 'event': parts[3]}
     elif reader == 'StreamReader':
         recs = [{'key': key, 'id': eid, 'value': {fv[i]: fv[i + 1] for i in range(0, len(fv), 2)}}
                 for key, eid, fv in parts[2]]
     else:
-        recs = (parts[2:],)
-    ex = gearsapi._Execution(reader, lambda: iter(recs), reg.steps, reg.desc, flags & 1 == 1)
-    results, errors = ex.run(flags & 2 == 2, flags & 4 == 4)
-    out = [b'*2\r\n*%d\r\n' % len(results)]
-    for r in results:
-        gearsapi._reply(r, out)
-    out.append(b'*%d\r\n' % len(errors))
-    for e in errors:
-        s = e.encode('utf-8', 'surrogateescape')
-        out.append(b'$%d\r\n%s\r\n' % (len(s), s))
-    return b''.join(out)
+        rec = parts[2:]
+    if reader == 'StreamReader':
+        ex = gearsapi._Execution(reader, lambda: iter(recs), reg.steps, reg.desc, flags & 1 == 1, reg.layout)
+        results, errors = ex.run(flags & 2 == 2, flags & 4 == 4)
+    else:
+        ex = gearsapi._Execution(reader, None, reg.steps, reg.desc, flags & 1 == 1, reg.layout)
+        results, errors = ex.run_one(rec, flags & 2 == 2, flags & 4 == 4)
+    return b''.join(gearsapi._results_reply(results, errors))
 
 
 def _on_registered(payload):

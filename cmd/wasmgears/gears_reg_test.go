@@ -24,7 +24,9 @@ func TestRegistrationsSurviveRestart(t *testing.T) {
 	code := `
 GB().foreach(lambda r: execute('incr', 'hits')).register(prefix='k:*', onRegistered=lambda: execute('incr', 'onreg'))
 GB('CommandReader').map(lambda x: 'pong:' + x[1]).register(trigger='ping2')
-GB('StreamReader').foreach(lambda r: execute('rpush', 'entries', r['id'])).register(prefix='st')`
+GB('StreamReader').foreach(lambda r: execute('rpush', 'entries', r['id'])).register(prefix='st')
+GB('CommandReader').map(lambda x: call_next(*(x[1:] + ['by', 'hook']))).register(hook='hset', keyprefix='h:', mode='sync')
+GB().foreach(lambda r: override_reply('+linked ' + r['key'])).register(prefix='o:*', commands=['set'], mode='async')`
 	noErr(t, c.Do(ctx, "RG.PYEXECUTE", code, "ID", "persist", "DESCRIPTION", "kept").Err())
 	noErr(t, c.Set(ctx, "k:1", "a", 0).Err())
 	noErr(t, c.XAdd(ctx, xargs("st", "1-1")).Err())
@@ -33,7 +35,7 @@ GB('StreamReader').foreach(lambda r: execute('rpush', 'entries', r['id'])).regis
 	})
 	before := fmt.Sprint(c.Do(ctx, "RG.DUMPREGISTRATIONS").Val())
 	ids := regIDs(before)
-	if len(ids) != 3 {
+	if len(ids) != 5 {
 		t.Fatalf("registrations: %s", before)
 	}
 
@@ -47,10 +49,14 @@ GB('StreamReader').foreach(lambda r: execute('rpush', 'entries', r['id'])).regis
 		c = s.client(2)
 		ctx = ctxT(t)
 		waitFor(t, 20*time.Second, "restore after "+how, func() bool {
-			return len(regIDs(fmt.Sprint(c.Do(ctx, "RG.DUMPREGISTRATIONS").Val()))) == 3
+			return len(regIDs(fmt.Sprint(c.Do(ctx, "RG.DUMPREGISTRATIONS").Val()))) == 5
 		})
 		eq(t, "ids after "+how, strings.Join(regIDs(fmt.Sprint(c.Do(ctx, "RG.DUMPREGISTRATIONS").Val())), " "), strings.Join(ids, " "))
 		eq(t, "trigger after "+how, fmt.Sprint(c.Do(ctx, "RG.TRIGGER", "ping2", "x").Val()), "[pong:x]")
+		// the command hook and the commands= link are back too
+		eq(t, "hooked hset after "+how, fmt.Sprint(c.Do(ctx, "HSET", "h:"+how, "f", "v").Val()), "2")
+		eq(t, "hook's write after "+how, c.HGet(ctx, "h:"+how, "by").Val(), "hook")
+		eq(t, "overridden reply after "+how, fmt.Sprint(c.Do(ctx, "SET", "o:"+how, "v").Val()), "linked o:"+how)
 		noErr(t, c.Set(ctx, "k:2", "b", 0).Err())
 		noErr(t, c.XAdd(ctx, xargs("st", "")).Err())
 		sess := fmt.Sprint(c.Do(ctx, "RG.PYDUMPSESSIONS").Val())

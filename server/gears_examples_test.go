@@ -21,9 +21,11 @@ func TestGearsExamples(t *testing.T) {
 		{"rpush nocolon a", "(integer) 1"},
 	})
 	for file, want := range map[string]string{
-		"wordcount.py": `[["and:1" "dog:1" "fox:2" "lazy:1" "quick:1" "the:3"] []]`,
-		"topn.py":      `[["bob=95" "cid=80" "ann=70"] []]`,
-		"keystats.py":  `[["(none): 1 keys (list=1)" "player: 4 keys (hash=4)" "text: 2 keys (string=2)" "user: 1 keys (string=1)"] []]`,
+		"wordcount.py":         `[["and:1" "dog:1" "fox:2" "lazy:1" "quick:1" "the:3"] []]`,
+		"topn.py":              `[["bob=95" "cid=80" "ann=70"] []]`,
+		"keystats.py":          `[["(none): 1 keys (list=1)" "player: 4 keys (hash=4)" "text: 2 keys (string=2)" "user: 1 keys (string=1)"] []]`,
+		"async_wait.py":        `[["0!" "2!" "4!"] []]`,
+		"lastmodified_hook.py": "OK",
 	} {
 		code, err := os.ReadFile(filepath.Join("..", "examples", file))
 		if err != nil {
@@ -33,4 +35,11 @@ func TestGearsExamples(t *testing.T) {
 			t.Errorf("%s:\n got  %s\n want %s", file, got, want)
 		}
 	}
+	// the hook registered above now stamps HSETs on profile:*
+	runSteps(t, c, []step{
+		{"hset profile:1 name ann", `"2"`},
+		{"hset profile:1 city rome", `"1"`},
+		{"hmget profile:1 name city _version_", `["ann" "rome" "2"]`},
+		{"hset other name x", "(integer) 1"},
+	})
 }

@@ -80,6 +80,13 @@ bin/wasmgears --port "$WPORT" --bind 127.0.0.1 --dir "$tmp/wasmgears-data" \
 pids+=($!)
 wait_ping "$RPORT" redis-server
 wait_ping "$WPORT" wasmgears
+# A fresh --dir has no wasm compilation cache: wasmgears compiles the gears
+# guest in the background for a few CPU-seconds after it answers PING.
+# Wait for that, or it competes with the first rows for the shared cores.
+for _ in $(seq 1 600); do
+  if grep -q "gears engine" "$tmp/wasmgears.log"; then break; fi
+  sleep 0.1
+done
 
 rversion=$(redis-server --version | sed -n 's/.*v=\([0-9.]*\).*/\1/p')
 echo "redis-server $rversion on :$RPORT (memory only) vs wasmgears $(bin/wasmgears --version | awk '{print $2}') on :$WPORT (appendfsync everysec)"

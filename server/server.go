@@ -340,11 +340,13 @@ func (s *Server) runTx(ctx *Ctx, r Runner, locked func()) ([]storage.Event, bool
 	ctx.Tx = nil
 	if err := tx.Commit(); err != nil {
 		tx.Discard()
+		tx.Release()
 		ctx.W.Truncate(mark)
 		ctx.Err(fmt.Errorf("commit: %w", err))
 		return nil, false
 	}
 	evs := tx.TakeEvents()
+	tx.Release()
 	s.touchWatched(evs)
 	s.gearsEvents(ctx.C, evs)
 	if locked != nil {

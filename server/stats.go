@@ -17,8 +17,11 @@ type cmdStats struct {
 }
 
 type stats struct {
-	mu            sync.RWMutex
-	cmds          map[*Command]*cmdStats
+	mu   sync.RWMutex
+	cmds map[*Command]*cmdStats // guarded by mu (INFO reads it)
+	// fast is a read-only copy of cmds for the per-command path: no lock,
+	// replaced (copy on write) when a command is first seen or on reset.
+	fast          atomic.Pointer[map[*Command]*cmdStats]
 	errs          map[string]int64 // error prefix -> count
 	commands      atomic.Int64
 	totalConns    atomic.Int64
@@ -28,23 +31,27 @@ type stats struct {
 }
 
 func newStats() *stats {
-	return &stats{cmds: map[*Command]*cmdStats{}, errs: map[string]int64{}}
+	st := &stats{cmds: map[*Command]*cmdStats{}, errs: map[string]int64{}}
+	st.fast.Store(&map[*Command]*cmdStats{})
+	return st
 }
 
 func (st *stats) of(cmd *Command) *cmdStats {
-	st.mu.RLock() // every command passes here: readers do not contend
-	cs := st.cmds[cmd]
-	st.mu.RUnlock()
-	if cs != nil {
+	if cs := (*st.fast.Load())[cmd]; cs != nil { // every command passes here
 		return cs
 	}
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	cs = st.cmds[cmd]
+	cs := st.cmds[cmd]
 	if cs == nil {
 		cs = &cmdStats{}
 		st.cmds[cmd] = cs
 	}
+	cp := make(map[*Command]*cmdStats, len(st.cmds))
+	for c, s := range st.cmds {
+		cp[c] = s
+	}
+	st.fast.Store(&cp)
 	return cs
 }
 
@@ -87,6 +94,7 @@ func (st *stats) reset() {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	st.cmds = map[*Command]*cmdStats{}
+	st.fast.Store(&map[*Command]*cmdStats{})
 	st.errs = map[string]int64{}
 	st.commands.Store(0)
 	st.totalConns.Store(0)

@@ -49,9 +49,10 @@ type DB struct {
 	nextVersion uint64
 	versionHWM  uint64
 
-	subMu sync.RWMutex
-	subs  map[int]func([]Event)
-	subID int
+	subMu  sync.RWMutex
+	subs   map[int]func([]Event)
+	subID  int
+	subFns []func([]Event) // subs in id order, for Deliver; guarded by subMu
 
 	keyCounts [NumDBs]atomic.Int64
 
@@ -171,11 +172,24 @@ func (db *DB) Subscribe(fn func([]Event)) (cancel func()) {
 	db.subID++
 	id := db.subID
 	db.subs[id] = fn
+	db.publishSubs()
 	return func() {
 		db.subMu.Lock()
 		defer db.subMu.Unlock()
 		delete(db.subs, id)
+		db.publishSubs()
 	}
+}
+
+// publishSubs refreshes the list Deliver reads; the caller holds subMu.
+func (db *DB) publishSubs() {
+	fns := make([]func([]Event), 0, len(db.subs))
+	for id := 1; id <= db.subID; id++ {
+		if fn, ok := db.subs[id]; ok {
+			fns = append(fns, fn)
+		}
+	}
+	db.subFns = fns
 }
 
 // SetLockedHook sets fn to see the events of background work (expiry)
@@ -192,9 +206,9 @@ func (db *DB) Deliver(evs []Event) {
 	if len(evs) == 0 {
 		return
 	}
-	db.subMu.RLock()
+	db.subMu.RLock() // held while calling: after cancel returns, fn is not called
 	defer db.subMu.RUnlock()
-	for _, fn := range db.subs {
+	for _, fn := range db.subFns {
 		fn(evs)
 	}
 }

@@ -70,6 +70,9 @@ func (tx *Tx) setString(key []byte, m *Meta, value []byte, expireAt int64, keepT
 
 // MSet sets several keys. With nx nothing is written if any key exists.
 func (tx *Tx) MSet(pairs [][]byte, nx bool) (bool, error) {
+	if len(pairs) > 2 {
+		tx.indexedBatch() // each key is looked up after the previous one is written
+	}
 	if nx {
 		for i := 0; i < len(pairs); i += 2 {
 			m, err := tx.lookup(pairs[i])

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/cockroachdb/pebble/v2"
 )
@@ -40,20 +41,43 @@ type Event struct {
 // Tx is one command's view of the keyspace: reads see the Tx's own writes,
 // writes commit atomically as one Pebble batch. A Tx runs under the
 // keyspace lock and is used by one goroutine.
+//
+// The batch starts plain (cheap to build and commit); the first read that
+// follows a write turns it into an indexed batch, so that reads see the
+// Tx's own writes. Most writing commands (SET, DEL, ...) read before they
+// write and never pay for the index.
 type Tx struct {
-	db     *DB
-	DB     int    // selected logical database
-	Cmd    string // lower-case command name, stamped on events
-	b      *pebble.Batch
-	now    int64
-	events []Event
-	noMiss bool
-	delta  [NumDBs]int64 // key count changes, applied on commit
+	db      *DB
+	DB      int    // selected logical database
+	Cmd     string // lower-case command name, stamped on events
+	b       *pebble.Batch
+	indexed bool // b is an indexed batch
+	now     int64
+	events  []Event
+	noMiss  bool
+	delta   [NumDBs]int64 // key count changes, applied on commit
+	kbuf    []byte        // scratch for meta keys (Pebble copies what it keeps)
 }
+
+var txPool = sync.Pool{New: func() any { return new(Tx) }}
 
 // Begin starts a Tx on logical database n. The caller holds the lock.
 func (db *DB) Begin(n int) *Tx {
-	return &Tx{db: db, DB: n, now: db.now()}
+	tx := txPool.Get().(*Tx)
+	tx.db, tx.DB, tx.now = db, n, db.now()
+	return tx
+}
+
+// Release recycles a finished Tx (committed or discarded, its events
+// taken). Neither the Tx nor anything it returned may be used afterwards,
+// except the slice TakeEvents returned, which belongs to the caller.
+func (tx *Tx) Release() {
+	if tx.b != nil {
+		tx.b.Close()
+	}
+	kbuf := tx.kbuf[:0]
+	*tx = Tx{kbuf: kbuf}
+	txPool.Put(tx)
 }
 
 // Now is the Tx's clock (fixed at Begin, like Redis' command time).
@@ -66,11 +90,38 @@ func (tx *Tx) Store() *DB { return tx.db }
 // internal reads, e.g. the gears readers).
 func (tx *Tx) SuppressKeymiss() { tx.noMiss = true }
 
+// batch is the batch to write to.
 func (tx *Tx) batch() *pebble.Batch {
 	if tx.b == nil {
-		tx.b = tx.db.pdb.NewIndexedBatch()
+		tx.b = tx.db.pdb.NewBatch()
 	}
 	return tx.b
+}
+
+// indexedBatch starts the Tx with an indexed batch, for commands that
+// will read after they write (cheaper than switching on the first read).
+func (tx *Tx) indexedBatch() {
+	if tx.b == nil {
+		tx.b, tx.indexed = tx.db.pdb.NewIndexedBatch(), true
+	}
+}
+
+// readBatch is the batch to read through (nil: read the DB directly). The
+// first read after a write turns the plain batch into an indexed one.
+func (tx *Tx) readBatch() *pebble.Batch {
+	if tx.b == nil || tx.indexed {
+		return tx.b
+	}
+	if tx.b.Empty() {
+		return nil
+	}
+	ib := tx.db.pdb.NewIndexedBatch()
+	if err := ib.Apply(tx.b, nil); err != nil {
+		panic(fmt.Sprintf("pebble batch apply: %v", err)) // only fails on a corrupt batch
+	}
+	tx.b.Close()
+	tx.b, tx.indexed = ib, true
+	return ib
 }
 
 // Dirty reports whether the Tx has writes.
@@ -81,7 +132,7 @@ func (tx *Tx) Commit() error {
 	if tx.b == nil {
 		return nil
 	}
-	defer func() { tx.b.Close(); tx.b = nil }()
+	defer func() { tx.b.Close(); tx.b, tx.indexed = nil, false }()
 	if tx.b.Empty() {
 		return nil
 	}
@@ -101,7 +152,7 @@ func (tx *Tx) Commit() error {
 func (tx *Tx) Discard() {
 	if tx.b != nil {
 		tx.b.Close()
-		tx.b = nil
+		tx.b, tx.indexed = nil, false
 	}
 	tx.events = nil
 	tx.delta = [NumDBs]int64{}
@@ -126,8 +177,8 @@ func (tx *Tx) get(k []byte) ([]byte, error) {
 	var v []byte
 	var c io.Closer
 	var err error
-	if tx.b != nil {
-		v, c, err = tx.b.Get(k)
+	if b := tx.readBatch(); b != nil {
+		v, c, err = b.Get(k)
 	} else {
 		v, c, err = tx.db.pdb.Get(k)
 	}
@@ -142,6 +193,39 @@ func (tx *Tx) get(k []byte) ([]byte, error) {
 	return out, nil
 }
 
+// getMeta reads and decodes key's meta record (nil when missing, expired
+// or not), decoding straight from Pebble's buffer.
+func (tx *Tx) getMeta(key []byte) (*Meta, error) {
+	k := tx.metaKey(key)
+	var v []byte
+	var c io.Closer
+	var err error
+	if b := tx.readBatch(); b != nil {
+		v, c, err = b.Get(k)
+	} else {
+		v, c, err = tx.db.pdb.Get(k)
+	}
+	if errors.Is(err, pebble.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	m, err := decodeMeta(v) // copies the payload
+	c.Close()
+	if err != nil {
+		return nil, fmt.Errorf("key %q: %w", key, err)
+	}
+	return m, nil
+}
+
+// metaKey is metaKey(tx.DB, key) in the Tx's scratch buffer: valid until
+// the next call.
+func (tx *Tx) metaKey(key []byte) []byte {
+	tx.kbuf = append(append(tx.kbuf[:0], prefixMeta, byte(tx.DB)), key...)
+	return tx.kbuf
+}
+
 func (tx *Tx) set(k, v []byte) { tx.batch().Set(k, v, nil) }
 func (tx *Tx) del(k []byte)    { tx.batch().Delete(k, nil) }
 
@@ -149,8 +233,8 @@ func (tx *Tx) iter(lower, upper []byte) *pebble.Iterator {
 	o := &pebble.IterOptions{LowerBound: lower, UpperBound: upper}
 	var it *pebble.Iterator
 	var err error
-	if tx.b != nil {
-		it, err = tx.b.NewIter(o)
+	if b := tx.readBatch(); b != nil {
+		it, err = b.NewIter(o)
 	} else {
 		it, err = tx.db.pdb.NewIter(o)
 	}
@@ -163,13 +247,9 @@ func (tx *Tx) iter(lower, upper []byte) *pebble.Iterator {
 // lookup returns the live meta of key, or nil. An expired key is deleted
 // on the spot (lazy expiry) and an "expired" event emitted.
 func (tx *Tx) lookup(key []byte) (*Meta, error) {
-	raw, err := tx.get(metaKey(tx.DB, key))
-	if err != nil || raw == nil {
+	m, err := tx.getMeta(key)
+	if err != nil || m == nil {
 		return nil, err
-	}
-	m, err := decodeMeta(raw)
-	if err != nil {
-		return nil, fmt.Errorf("key %q: %w", key, err)
 	}
 	if m.ExpireAt != 0 && m.ExpireAt <= tx.now {
 		tx.removeObject(key, m)
@@ -225,7 +305,7 @@ func (tx *Tx) create(t Type) *Meta {
 // putMeta writes the meta record (and keeps the expiry index in step with
 // the previous expire time old, 0 if none).
 func (tx *Tx) putMeta(key []byte, m *Meta, oldExpire int64) {
-	tx.set(metaKey(tx.DB, key), m.encode())
+	tx.set(tx.metaKey(key), m.encode())
 	if oldExpire != m.ExpireAt {
 		if oldExpire != 0 {
 			tx.del(expiryKey(oldExpire, tx.DB, key))

@@ -183,13 +183,14 @@ func (b *gearsBackend) Execute(sess *host.Session, args [][]byte) []byte {
 	return w.Bytes()
 }
 
-// KeysRead serves one KeysReader batch: [next-cursor, [[key, type, value]...]].
+// KeysRead serves one KeysReader batch: [next-cursor, [[key, type, value]...]]
+// (recordValue's shapes), encoded straight from the records.
 func (b *gearsBackend) KeysRead(sess *host.Session, cursor, pattern []byte, noScan, readValue bool) []byte {
 	s := b.server()
 	c := b.client(sess)
 	tx := s.db.Begin(c.DB)
 	tx.SuppressKeymiss()
-	var out []abi.Value
+	var recs []storage.Record
 	next := []byte("0")
 	var err error
 	if noScan {
@@ -199,24 +200,13 @@ func (b *gearsBackend) KeysRead(sess *host.Session, cursor, pattern []byte, noSc
 			if r == nil {
 				r = &storage.Record{Key: pattern}
 			}
-			out = append(out, recordValue(r))
+			recs = append(recs, *r)
 		}
 	} else {
 		cur, _ := strconv.ParseUint(string(cursor), 10, 64)
-		var keys [][]byte
 		var nc uint64
-		nc, keys, err = tx.Scan(cur, storage.ScanOptions{Match: pattern, Count: 1000})
+		nc, recs, err = tx.ScanRecords(cur, pattern, 1000, readValue)
 		next = strconv.AppendUint(nil, nc, 10)
-		for _, k := range keys {
-			if err != nil {
-				break
-			}
-			var r *storage.Record
-			r, err = tx.ReadRecord(k, readValue)
-			if r != nil {
-				out = append(out, recordValue(r))
-			}
-		}
 	}
 	// reads may expire keys lazily: commit those deletions
 	if cerr := tx.Commit(); err == nil {
@@ -229,7 +219,40 @@ func (b *gearsBackend) KeysRead(sess *host.Session, cursor, pattern []byte, noSc
 	if err != nil {
 		return abi.Error("ERR " + err.Error()).Encode()
 	}
-	return abi.Array(abi.Bulk(next), abi.Array(out...)).Encode()
+	out := make([]byte, 0, 64*len(recs)+32)
+	out = append(out, "*2\r\n"...)
+	out = abi.AppendValue(out, abi.Bulk(next))
+	out = appendHeader(out, '*', len(recs))
+	for i := range recs {
+		out = appendRecord(out, &recs[i])
+	}
+	return out
+}
+
+func appendHeader(dst []byte, t byte, n int) []byte {
+	dst = append(dst, t)
+	dst = strconv.AppendInt(dst, int64(n), 10)
+	return append(dst, "\r\n"...)
+}
+
+// appendRecord appends abi.AppendValue(dst, recordValue(r)) without building
+// the value tree.
+func appendRecord(dst []byte, r *storage.Record) []byte {
+	dst = append(dst, "*3\r\n"...)
+	dst = abi.AppendValue(dst, abi.Bulk(r.Key))
+	switch r.Type {
+	case storage.TypeString:
+		dst = abi.AppendValue(dst, abi.BulkString("string"))
+		return abi.AppendValue(dst, abi.Bulk(r.Value))
+	case storage.TypeHash, storage.TypeList:
+		dst = abi.AppendValue(dst, abi.BulkString(r.Type.String()))
+		dst = appendHeader(dst, '*', len(r.Elems))
+		for _, e := range r.Elems {
+			dst = abi.AppendValue(dst, abi.Bulk(e))
+		}
+		return dst
+	}
+	return abi.AppendValue(abi.AppendValue(dst, recordValue(r).Elems[1]), abi.Null())
 }
 
 func recordValue(r *storage.Record) abi.Value {

@@ -1,5 +1,7 @@
 package storage
 
+import "encoding/binary"
+
 // Record is one key as the gears KeysReader sees it.
 type Record struct {
 	Key   []byte
@@ -23,19 +25,100 @@ func (tx *Tx) ReadRecord(key []byte, readValue bool) (*Record, error) {
 	case TypeString:
 		r.Value = m.Payload
 	case TypeHash, TypeList:
-		// hash: subkey = field, value = value; list: subkey = position
-		// (big-endian, so iteration order is list order), value = element.
-		p := dataPrefix(tx.DB, key, m.Version)
-		it := tx.iter(p, prefixEnd(p))
-		for ok := it.First(); ok; ok = it.Next() {
-			if m.Type == TypeHash {
-				r.Elems = append(r.Elems, append([]byte(nil), it.Key()[len(p):]...))
-			}
-			r.Elems = append(r.Elems, append([]byte(nil), it.Value()...))
-		}
-		if err := it.Close(); err != nil {
+		if r.Elems, err = tx.readElems(key, m.Type, m.Version); err != nil {
 			return nil, err
 		}
 	}
 	return r, nil
+}
+
+// readElems reads a hash (field, value, field, value...) or a list (its
+// elements) of object version version at key.
+func (tx *Tx) readElems(key []byte, t Type, version uint64) ([][]byte, error) {
+	// hash: subkey = field, value = value; list: subkey = position
+	// (big-endian, so iteration order is list order), value = element.
+	var elems [][]byte
+	p := dataPrefix(tx.DB, key, version)
+	it := tx.iter(p, prefixEnd(p))
+	for ok := it.First(); ok; ok = it.Next() {
+		if t == TypeHash {
+			elems = append(elems, append([]byte(nil), it.Key()[len(p):]...))
+		}
+		elems = append(elems, append([]byte(nil), it.Value()...))
+	}
+	if err := it.Close(); err != nil {
+		return nil, err
+	}
+	return elems, nil
+}
+
+// ScanRecords is Scan and ReadRecord in one pass for the KeysReader: it
+// examines about count keys from cursor (0 = start; Scan's cursors), skips
+// expired ones and those not matching the glob match (nil = all), and
+// returns the live keys' records, taking their type (and for strings the
+// value) straight from the meta records it iterates. Hashes and lists are
+// read as ReadRecord does.
+func (tx *Tx) ScanRecords(cursor uint64, match []byte, count int, readValue bool) (uint64, []Record, error) {
+	start := []byte{prefixMeta, byte(tx.DB)}
+	if cursor != 0 {
+		tx.db.scanMu.Lock()
+		after, ok := tx.db.scanCursors[cursor]
+		tx.db.scanMu.Unlock()
+		if !ok {
+			return 0, nil, nil // unknown cursor: an empty final page
+		}
+		start = append(metaKey(tx.DB, after), 0)
+	}
+	if count <= 0 {
+		count = 10
+	}
+	it := tx.iter(start, []byte{prefixMeta, byte(tx.DB) + 1})
+	var recs []Record
+	var last []byte
+	n := 0
+	more := false
+	var err error
+	for ok := it.First(); ok; ok = it.Next() {
+		if n >= count {
+			more = true
+			break
+		}
+		n++
+		k := it.Key()[2:]
+		last = append(last[:0], k...)
+		v := it.Value()
+		if len(v) < metaHeaderLen || v[1] != encodingVersion {
+			_, err = decodeMeta(v) // the same error as everywhere else
+			break
+		}
+		if exp := int64(binary.BigEndian.Uint64(v[2:])); exp != 0 && exp <= tx.now {
+			continue
+		}
+		if match != nil && !Match(match, k, false) {
+			continue
+		}
+		r := Record{Key: append([]byte(nil), k...), Type: Type(v[0])}
+		if readValue {
+			switch r.Type {
+			case TypeString:
+				r.Value = append([]byte{}, v[metaHeaderLen:]...)
+			case TypeHash, TypeList:
+				r.Elems, err = tx.readElems(r.Key, r.Type, binary.BigEndian.Uint64(v[10:]))
+			}
+		}
+		if err != nil {
+			break
+		}
+		recs = append(recs, r)
+	}
+	if cerr := it.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return 0, nil, err
+	}
+	if !more {
+		return 0, recs, nil
+	}
+	return tx.db.saveCursor(last), recs, nil
 }

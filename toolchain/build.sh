@@ -126,9 +126,12 @@ export PKG_CONFIG_PATH= PKG_CONFIG_SYSROOT_DIR= PKG_CONFIG_LIBDIR=$DEPS/lib/pkgc
 export ZLIB_CFLAGS="-I$DEPS/include" ZLIB_LIBS="-L$DEPS/lib -lz"
 # pymalloc is the allocator. mimalloc would only add size, and its constructor
 # seeds itself from random_get, which made the wizer snapshot irreproducible.
-CONFIGURE_ID="--with-pymalloc --without-mimalloc"
-if [ "$(cat "$WA/build/.wg-configure" 2>/dev/null)" != "$CONFIGURE_ID" ]; then
+# OPT is part of the id: configure bakes it into the Makefile, and make does
+# not track flags, so a flag change (or YIELD_EVERY) must rebuild from scratch.
+CONFIGURE_ID="--with-pymalloc --without-mimalloc OPT=$OPT"
+if [ -e "$WA/build/.wg-configure" ] && [ "$(cat "$WA/build/.wg-configure")" != "$CONFIGURE_ID" ]; then
   rm -f "$WA/build/config.status" "$WA/build/config.cache"
+  (cd "$WA/build" && make clean >/dev/null 2>&1 || true)
 fi
 if [ ! -e "$WA/build/config.status" ]; then
   (cd "$WA/build" &&

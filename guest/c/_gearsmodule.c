@@ -553,6 +553,191 @@ gears_decode(PyObject *module, PyObject *arg)
     return res;
 }
 
+/* ---- KeysReader batches ---------------------------------------------- */
+
+/* Record dict keys and type names, interned once (gears_exec). */
+static PyObject *g_s_key, *g_s_value, *g_s_type, *g_s_event, *g_s_zero, *g_s_one;
+static struct { const char *name; PyObject *s; } g_types[] = {
+    {"string", NULL}, {"hash", NULL}, {"list", NULL}, {"set", NULL},
+    {"zset", NULL}, {"empty", NULL}, {"unknown", NULL}, {"module", NULL},
+};
+
+/* The type name as a shared str (new reference). */
+static PyObject *
+type_name(const char *s, Py_ssize_t n)
+{
+    for (size_t i = 0; i < sizeof g_types / sizeof g_types[0]; i++) {
+        if ((Py_ssize_t)strlen(g_types[i].name) == n && memcmp(g_types[i].name, s, n) == 0) {
+            return Py_NewRef(g_types[i].s);
+        }
+    }
+    return text_or_bytearray(s, n);
+}
+
+/* Read an aggregate header "<t><n>\r\n" and return n (>= 0), or -1. */
+static long long
+read_agg(reader *r, char t)
+{
+    const char *line;
+    Py_ssize_t ll;
+    long long v;
+    if (r->p >= r->end || *r->p != t) {
+        protocol_error("unexpected KeysReader batch shape");
+        return -1;
+    }
+    r->p++;
+    if (read_line(r, &line, &ll) < 0 || parse_int(line, ll, &v) < 0) {
+        return -1;
+    }
+    if (v < 0 || v > (r->end - r->p) / 3) {
+        protocol_error("bad aggregate length");
+        return -1;
+    }
+    return v;
+}
+
+/* One record [key, type, value] -> {'key', 'value', 'type', 'event'}
+ * ({'key', 'event'} without readValue), shaped as RedisGears 1.2 does:
+ * string -> str (bytearray when not UTF-8), hash -> dict, list -> list,
+ * other types -> None. */
+static PyObject *
+decode_record(reader *r, int readValue)
+{
+    if (read_agg(r, '*') != 3) {
+        if (!PyErr_Occurred()) {
+            protocol_error("KeysReader record is not [key, type, value]");
+        }
+        return NULL;
+    }
+    PyObject *key = NULL, *type = NULL, *value = NULL, *d = NULL;
+    const char *line, *s;
+    Py_ssize_t ll, n;
+    if ((key = decode(r, 2)) == NULL) {
+        goto fail;
+    }
+    /* type: a bulk string */
+    if (r->p >= r->end || *r->p++ != '$' || read_line(r, &line, &ll) < 0 ||
+        read_blob(r, line, ll, &s, &n) < 0 || s == NULL) {
+        if (!PyErr_Occurred()) {
+            protocol_error("KeysReader record type");
+        }
+        goto fail;
+    }
+    if ((value = decode(r, 2)) == NULL) {
+        goto fail;
+    }
+    if ((d = PyDict_New()) == NULL || PyDict_SetItem(d, g_s_key, key) < 0) {
+        goto fail;
+    }
+    if (readValue) {
+        if ((type = type_name(s, n)) == NULL) {
+            goto fail;
+        }
+        if (type == g_types[1].s && PyList_CheckExact(value)) {   /* hash */
+            Py_ssize_t m = PyList_GET_SIZE(value);
+            PyObject *h = PyDict_New();
+            if (h == NULL) {
+                goto fail;
+            }
+            for (Py_ssize_t i = 0; i + 1 < m; i += 2) {
+                if (PyDict_SetItem(h, PyList_GET_ITEM(value, i), PyList_GET_ITEM(value, i + 1)) < 0) {
+                    Py_DECREF(h);
+                    goto fail;
+                }
+            }
+            Py_SETREF(value, h);
+        }
+        else if (type != g_types[0].s && type != g_types[2].s) {   /* not string/list */
+            Py_SETREF(value, Py_NewRef(Py_None));
+        }
+        if (PyDict_SetItem(d, g_s_value, value) < 0 || PyDict_SetItem(d, g_s_type, type) < 0) {
+            goto fail;
+        }
+    }
+    if (PyDict_SetItem(d, g_s_event, Py_None) < 0) {
+        goto fail;
+    }
+    Py_DECREF(key);
+    Py_XDECREF(type);
+    Py_DECREF(value);
+    return d;
+fail:
+    Py_XDECREF(key);
+    Py_XDECREF(type);
+    Py_XDECREF(value);
+    Py_XDECREF(d);
+    return NULL;
+}
+
+/* keys_read(cursor, pattern, noScan, readValue) -> (next_cursor, [record])
+ * One KeysReader batch: the host call and the record dicts, all in C. */
+static PyObject *
+gears_keys_read(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 4) {
+        PyErr_SetString(PyExc_TypeError, "keys_read(cursor, pattern, noScan, readValue)");
+        return NULL;
+    }
+    int noScan = PyObject_IsTrue(args[2]), readValue = PyObject_IsTrue(args[3]);
+    if (noScan < 0 || readValue < 0) {
+        return NULL;
+    }
+    static const char *head[] = {"keys_read"};
+    PyObject *items[4] = {args[0], args[1], noScan ? g_s_one : g_s_zero, readValue ? g_s_one : g_s_zero};
+    Py_ssize_t reqlen, replen;
+    char *req = encode_request(head, 1, items, 4, &reqlen);
+    if (req == NULL) {
+        return NULL;
+    }
+    char *rep;
+    int rc = host_call(req, reqlen, &rep, &replen);
+    PyMem_Free(req);
+    if (rc < 0) {
+        return NULL;
+    }
+    reader r = {rep, rep + replen};
+    PyObject *cursor = NULL, *list = NULL, *res = NULL;
+    if (replen > 0 && rep[0] != '*') {   /* an error reply raises gears.error */
+        PyObject *o = decode(&r, 0);
+        if (o != NULL) {
+            Py_DECREF(o);
+            protocol_error("unexpected KeysReader reply");
+        }
+        goto done;
+    }
+    if (read_agg(&r, '*') != 2) {
+        if (!PyErr_Occurred()) {
+            protocol_error("KeysReader reply is not [cursor, records]");
+        }
+        goto done;
+    }
+    if ((cursor = decode(&r, 1)) == NULL) {
+        goto done;
+    }
+    long long count = read_agg(&r, '*');
+    if (count < 0 || (list = PyList_New((Py_ssize_t)count)) == NULL) {
+        goto done;
+    }
+    for (long long i = 0; i < count; i++) {
+        PyObject *d = decode_record(&r, readValue);
+        if (d == NULL) {
+            Py_CLEAR(list);
+            goto done;
+        }
+        PyList_SET_ITEM(list, (Py_ssize_t)i, d);
+    }
+    if (r.p != r.end) {
+        protocol_error("trailing bytes");
+        goto done;
+    }
+    res = PyTuple_Pack(2, cursor, list);
+done:
+    Py_XDECREF(cursor);
+    Py_XDECREF(list);
+    PyMem_Free(rep);
+    return res;
+}
+
 static PyObject *
 gears_call(PyObject *module, PyObject *arg)
 {
@@ -670,6 +855,9 @@ static PyMethodDef gears_methods[] = {
      "call(data) -> bytes: raw host call (data is a RESP3 request frame)."},
     {"decode", gears_decode, METH_O,
      "decode(frame) -> value: a RESP3 frame with execute()'s conversions."},
+    {"keys_read", _PyCFunction_CAST(gears_keys_read), METH_FASTCALL,
+     "keys_read(cursor, pattern, noScan, readValue) -> (cursor, [record]): "
+     "one KeysReader batch as record dicts."},
     {"execute", _PyCFunction_CAST(gears_execute), METH_FASTCALL,
      "execute(command, *args): run a Redis command on the host, return its reply."},
     {"sleep", gears_sleep, METH_O, "sleep(seconds): sleep on the host."},
@@ -709,6 +897,19 @@ gears_exec(PyObject *m)
         g_handlers = PyDict_New();
         if (g_handlers == NULL) {
             return -1;
+        }
+        if ((g_s_key = PyUnicode_InternFromString("key")) == NULL ||
+            (g_s_value = PyUnicode_InternFromString("value")) == NULL ||
+            (g_s_type = PyUnicode_InternFromString("type")) == NULL ||
+            (g_s_event = PyUnicode_InternFromString("event")) == NULL ||
+            (g_s_zero = PyUnicode_InternFromString("0")) == NULL ||
+            (g_s_one = PyUnicode_InternFromString("1")) == NULL) {
+            return -1;
+        }
+        for (size_t i = 0; i < sizeof g_types / sizeof g_types[0]; i++) {
+            if ((g_types[i].s = PyUnicode_InternFromString(g_types[i].name)) == NULL) {
+                return -1;
+            }
         }
     }
     if (PyModule_AddObjectRef(m, "error", g_error) < 0 ||

@@ -243,23 +243,19 @@ def _str(b):
 
 
 def _keys_reader(pattern, noScan, readValue):
-    """KeysReader records, one host call per batch of keys; the batch is
-    decoded in C (str, or bytearray when not UTF-8; lists)."""
-    request = redisgears._resp
+    """KeysReader records: one host call per batch of keys, whose record
+    dicts _gears.keys_read builds in C; chain hands them out with no Python
+    frame per record."""
+    from itertools import chain
+    return chain.from_iterable(_keys_batches(pattern, noScan, readValue))
+
+
+def _keys_batches(pattern, noScan, readValue):
+    keys_read = _gears.keys_read
     cursor = '0'
     while True:
-        cursor, batch = _gears.decode(_gears.call(request(
-            'keys_read', cursor, pattern, '1' if noScan else '0', '1' if readValue else '0')))
-        if not readValue:
-            for rec in batch:
-                yield {'key': rec[0], 'event': None}
-        else:
-            for key, t, v in batch:
-                if t == 'hash':
-                    v = dict(zip(v[::2], v[1::2]))
-                elif t != 'string' and t != 'list':
-                    v = None
-                yield {'key': key, 'value': v, 'type': t, 'event': None}
+        cursor, batch = keys_read(cursor, pattern, noScan, readValue)
+        yield batch
         if cursor == '0':
             return
 
@@ -390,12 +386,29 @@ _ERR = object()
 _ASYNC = (types.CoroutineType, gearsasync.gearsFuture)
 
 
+# Steps that turn one record into at most one: a single record runs
+# through them as plain calls, in the same order as the generator chain.
+_ONE_TO_ONE = frozenset(('map', 'filter', 'foreach', 'collect'))
+
+
+def _layout(steps):
+    """(plan index of each step's first plan entry, number of plan slots,
+    whether every step is one-to-one). Registrations compute it once."""
+    idxs = []
+    idx = 2  # after the reader and RedisGearsPy_ToPyRecordMapper
+    for s in steps:
+        idxs.append(idx)
+        idx += len(_PLAN[s[0]])
+    return idxs, idx, all(s[0] in _ONE_TO_ONE for s in steps)
+
+
 class _Execution:
     """One run of a pipeline: reader factory + steps. run() -> (results,
     errors); with profiling, self.read_ns and self.step_ns (per plan step)
     hold the time spent in the reader and in each step's callbacks."""
 
-    def __init__(self, reader_name, reader, steps, desc, async_ok=True):
+    def __init__(self, reader_name, reader, steps, desc, async_ok=True, layout=None):
+        self.layout = layout or _layout(steps)
         self.reader_name = reader_name
         # the context of the step callback being called (gearsFuture,
         # isAsyncAllow): async allowed unless fired inside MULTI/EXEC
@@ -435,15 +448,13 @@ class _Execution:
         errors = []
         self.errors = errors
         self.read_ns = 0
-        # plan index of each step's first plan entry (after reader + map)
-        self.step_ns = [0] * (2 + sum(len(_PLAN[s[0]]) for s in self.steps))
+        idxs, nslots, _ = self.layout
+        self.step_ns = [0] * nslots
         it = self.reader()
         if profile:
             it = self._timed_reader(it)
-        idx = 2
-        for s in self.steps:
+        for s, idx in zip(self.steps, idxs):
             it = self._apply(s, it, idx)
-            idx += len(_PLAN[s[0]])
         results = []
         p = None
         if profile:  # the session's cProfile (RG.PYPROFILE)
@@ -460,6 +471,33 @@ class _Execution:
             if p is not None:
                 p.disable()
         return results, errors
+
+    def run_one(self, rec, profile, tb):
+        """run() for a reader of exactly one record (registrations): through
+        one-to-one steps the record goes by plain calls, no generators."""
+        idxs, nslots, one_to_one = self.layout
+        if profile or not one_to_one:
+            self.reader = lambda: iter((rec,))
+            return self.run(profile, tb)
+        self.profile = False
+        self.tb = tb
+        errors = self.errors = []
+        call = self._call
+        r = rec
+        for s, idx in zip(self.steps, idxs):
+            kind = s[0]
+            if kind == 'map':
+                r = call(idx, s[1], r)
+            elif kind == 'filter':
+                v = call(idx, s[1], r)
+                if not v or v is _ERR:
+                    r = _ERR
+            elif kind == 'foreach':
+                if call(idx, s[1], r) is _ERR:
+                    r = _ERR
+            if r is _ERR:
+                return [], errors
+        return [r], errors
 
     def _timed_reader(self, it):
         pc = time.perf_counter_ns
@@ -637,6 +675,22 @@ class _Execution:
                     break
 
 
+def _results_reply(results, errors):
+    """An execution's [[results], [errors]] as RESP."""
+    out = [b'*2\r\n*%d\r\n' % len(results)]
+    for r in results:
+        if type(r) is str and (len(r) < 2 or r[0] not in '+-'):  # the common case
+            s = r.encode('utf-8', 'surrogateescape')
+            out.append(b'$%d\r\n%s\r\n' % (len(s), s))
+        else:
+            _reply(r, out)
+    out.append(b'*%d\r\n' % len(errors))
+    for e in errors:
+        s = e.encode('utf-8', 'surrogateescape')
+        out.append(b'$%d\r\n%s\r\n' % (len(s), s))
+    return out
+
+
 def _reply(r, out):
     """A result record as RESP (RedisGears' PythonRecord_SendReply rules)."""
     if isinstance(r, list):
@@ -681,13 +735,7 @@ def _run_execution(payload):
     profile = _config_int('ProfileExecutions', 0) == 1
     tb = _config_int('PythonAttemptTraceback', 1) == 1
     results, errors = ex.run(profile, tb)
-    out = [b'*2\r\n*%d\r\n' % len(results)]
-    for r in results:
-        _reply(r, out)
-    out.append(b'*%d\r\n' % len(errors))
-    for e in errors:
-        s = e.encode('utf-8', 'surrogateescape')
-        out.append(b'$%d\r\n%s\r\n' % (len(s), s))
+    out = _results_reply(results, errors)
     if profile:
         out.append(b'*2\r\n:%d\r\n*%d\r\n' % (ex.read_ns, len(ex.step_ns)))
         for n in ex.step_ns:

@@ -25,6 +25,9 @@ class _Reg:
         self.reader = reader
         self.steps = steps
         self.layout = gearsapi._layout(steps)
+        # idle executors of one-record executions, reused (a sync
+        # registration may nest in itself, so more than one may exist)
+        self.free = []
         self.desc = desc
         self.readValue = readValue
         self.onRegistered = onRegistered
@@ -154,8 +157,13 @@ def _run(payload):
         ex = gearsapi._Execution(reader, lambda: iter(recs), reg.steps, reg.desc, flags & 1 == 1, reg.layout)
         results, errors = ex.run(flags & 2 == 2, flags & 4 == 4)
     else:
-        ex = gearsapi._Execution(reader, None, reg.steps, reg.desc, flags & 1 == 1, reg.layout)
-        results, errors = ex.run_one(rec, flags & 2 == 2, flags & 4 == 4)
+        free = reg.free
+        ex = free.pop() if free else gearsapi._Execution(reader, None, reg.steps, reg.desc, True, reg.layout)
+        ex.step_ctx.allowed = ex.no_async_ctx.allowed = flags & 1 == 1
+        try:
+            results, errors = ex.run_one(rec, flags & 2 == 2, flags & 4 == 4)
+        finally:
+            free.append(ex)
     return b''.join(gearsapi._results_reply(results, errors))
 
 

@@ -350,12 +350,17 @@ func (d *decoder) value(depth int) (Value, error) {
 			}
 			return Value{}, perr("bad aggregate length %d", n)
 		}
+		// every element takes at least 3 bytes (checked before doubling a
+		// map's length, which could overflow)
+		room := int64(len(d.b)-d.p)/3 + 1
+		if n > room {
+			return Value{}, ErrIncomplete
+		}
 		count := n
 		if t == '%' || t == '|' {
 			count = 2 * n
 		}
-		// every element takes at least 3 bytes
-		if count > int64(len(d.b)-d.p)/3+1 {
+		if count > room {
 			return Value{}, ErrIncomplete
 		}
 		elems := make([]Value, count)

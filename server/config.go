@@ -74,6 +74,7 @@ func init() {
 		&ConfigKey{Name: "appendfsync", Default: "everysec", Runtime: true, Usage: "always | everysec | no",
 			Check: checkEnum("always", "everysec", "no"),
 			Apply: func(s *Server, v string) error { return s.db.SetFsync(v) }},
+		&ConfigKey{Name: "block-cache-mb", Default: "256", Usage: "Pebble block cache size in MiB (read at start)", Check: checkInt(8, 1<<20)},
 		&ConfigKey{Name: "appendonly", Default: "yes", Usage: "always yes: every write goes to Pebble's WAL", Check: checkEnum("yes")},
 		&ConfigKey{Name: "notify-keyspace-events", Runtime: true, Usage: "keyspace notification classes (K E g $ l s h z x e t m n A)",
 			Check: checkNotifyFlags},

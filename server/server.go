@@ -52,7 +52,8 @@ func New(cfg *Config, log *slog.Logger) (*Server, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	db, err := storage.Open(cfg.Get("dir"), storage.Options{Fsync: cfg.Get("appendfsync"), Logger: log})
+	cacheMB, _ := strconv.Atoi(cfg.Get("block-cache-mb"))
+	db, err := storage.Open(cfg.Get("dir"), storage.Options{Fsync: cfg.Get("appendfsync"), Logger: log, CacheMB: cacheMB})
 	if err != nil {
 		return nil, err
 	}

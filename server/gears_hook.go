@@ -13,26 +13,11 @@ import (
 // to see which client caused its events (commands=). Commands that gears
 // functions run with execute() bypass both, as RedisGears' NOSELF filter.
 
-// hookEngine returns the gears engine when it is ready (nil otherwise).
-func (s *Server) hookEngine() *host.Gears {
-	v, ok := s.ext.Load(gearsKey{})
-	if !ok {
-		return nil
-	}
-	st := v.(*gearsState)
-	select {
-	case <-st.ready:
-		return st.g
-	default:
-		return nil
-	}
-}
-
 // callClient runs a client's command (not queued in MULTI): through a hook
 // when one takes it over, else normally; with KeysReader commands= on it,
 // the reply waits for the linked executions and may be overridden.
 func (s *Server) callClient(c *Client, cmd *Command, args [][]byte, w *Writer) {
-	g := s.hookEngine()
+	g := s.gearsIfReady()
 	if g == nil {
 		s.call(c, cmd, args, w, false)
 		return
@@ -69,7 +54,7 @@ func (s *Server) callClient(c *Client, cmd *Command, args [][]byte, w *Writer) {
 // hookInMulti runs a hooked command queued in MULTI (the lock is held):
 // only sync hooks may run there. It reports whether a hook took it.
 func (s *Server) hookInMulti(cl *Client, q queued, w *Writer) bool {
-	g := s.hookEngine()
+	g := s.gearsIfReady()
 	if g == nil || !g.Hooked(q.cmd.Name) {
 		return false
 	}

@@ -173,19 +173,23 @@ func (tx *Tx) Emit(name string, key []byte, t Type) {
 	tx.events = append(tx.events, Event{Name: name, DB: tx.DB, Key: append([]byte(nil), key...), Type: t, Cmd: tx.Cmd})
 }
 
-func (tx *Tx) get(k []byte) ([]byte, error) {
-	var v []byte
-	var c io.Closer
-	var err error
+// rawGet reads k through the Tx's batch (its own writes) or the DB. The
+// value is valid until c is closed; c is nil when k is missing.
+func (tx *Tx) rawGet(k []byte) (v []byte, c io.Closer, err error) {
 	if b := tx.readBatch(); b != nil {
 		v, c, err = b.Get(k)
 	} else {
 		v, c, err = tx.db.pdb.Get(k)
 	}
 	if errors.Is(err, pebble.ErrNotFound) {
-		return nil, nil
+		return nil, nil, nil
 	}
-	if err != nil {
+	return v, c, err
+}
+
+func (tx *Tx) get(k []byte) ([]byte, error) {
+	v, c, err := tx.rawGet(k)
+	if err != nil || c == nil {
 		return nil, err
 	}
 	out := append([]byte{}, v...)
@@ -196,19 +200,8 @@ func (tx *Tx) get(k []byte) ([]byte, error) {
 // getMeta reads and decodes key's meta record (nil when missing, expired
 // or not), decoding straight from Pebble's buffer.
 func (tx *Tx) getMeta(key []byte) (*Meta, error) {
-	k := tx.metaKey(key)
-	var v []byte
-	var c io.Closer
-	var err error
-	if b := tx.readBatch(); b != nil {
-		v, c, err = b.Get(k)
-	} else {
-		v, c, err = tx.db.pdb.Get(k)
-	}
-	if errors.Is(err, pebble.ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
+	v, c, err := tx.rawGet(tx.metaKey(key))
+	if err != nil || c == nil {
 		return nil, err
 	}
 	m, err := decodeMeta(v) // copies the payload

@@ -72,18 +72,26 @@ type ScanOptions struct {
 	Count int    // keys examined per call (hint)
 }
 
+// scanStart is where a scan from cursor resumes (false: unknown cursor).
+func (tx *Tx) scanStart(cursor uint64) ([]byte, bool) {
+	if cursor == 0 {
+		return []byte{prefixMeta, byte(tx.DB)}, true
+	}
+	tx.db.scanMu.Lock()
+	after, ok := tx.db.scanCursors[cursor]
+	tx.db.scanMu.Unlock()
+	if !ok {
+		return nil, false
+	}
+	return append(metaKey(tx.DB, after), 0), true
+}
+
 // Scan iterates the keys of the Tx's database from an opaque cursor.
 // It returns the next cursor (0 when done) and the matching keys.
 func (tx *Tx) Scan(cursor uint64, o ScanOptions) (uint64, [][]byte, error) {
-	start := []byte{prefixMeta, byte(tx.DB)}
-	if cursor != 0 {
-		tx.db.scanMu.Lock()
-		after, ok := tx.db.scanCursors[cursor]
-		tx.db.scanMu.Unlock()
-		if !ok {
-			return 0, nil, nil // unknown cursor: like Redis, an empty final page
-		}
-		start = append(metaKey(tx.DB, after), 0)
+	start, ok := tx.scanStart(cursor)
+	if !ok {
+		return 0, nil, nil // unknown cursor: like Redis, an empty final page
 	}
 	if o.Count <= 0 {
 		o.Count = 10

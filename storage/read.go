@@ -59,15 +59,9 @@ func (tx *Tx) readElems(key []byte, t Type, version uint64) ([][]byte, error) {
 // value) straight from the meta records it iterates. Hashes and lists are
 // read as ReadRecord does.
 func (tx *Tx) ScanRecords(cursor uint64, match []byte, count int, readValue bool) (uint64, []Record, error) {
-	start := []byte{prefixMeta, byte(tx.DB)}
-	if cursor != 0 {
-		tx.db.scanMu.Lock()
-		after, ok := tx.db.scanCursors[cursor]
-		tx.db.scanMu.Unlock()
-		if !ok {
-			return 0, nil, nil // unknown cursor: an empty final page
-		}
-		start = append(metaKey(tx.DB, after), 0)
+	start, ok := tx.scanStart(cursor)
+	if !ok {
+		return 0, nil, nil // unknown cursor: an empty final page
 	}
 	if count <= 0 {
 		count = 10

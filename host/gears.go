@@ -47,6 +47,9 @@ type Options struct {
 	Backend  Backend
 	// DB persists sessions with registrations (nil: nothing persists).
 	DB *storage.DB
+	// Activity, if set, hears +1 when a session starts running guest work
+	// and -1 when it ends (the server sizes GOMAXPROCS with it).
+	Activity func(delta int)
 }
 
 // Gears is the engine: interpreters, sessions and executions.
@@ -70,6 +73,8 @@ type Gears struct {
 	planSeq  atomic.Int64
 	// regsChanged, if set, hears about registrations added or removed.
 	regsChanged func()
+	// activity, if set, hears guest work start (+1) and end (-1).
+	activity func(delta int)
 
 	stats Stats
 }
@@ -106,7 +111,7 @@ func New(ctx context.Context, opt Options) (*Gears, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gears engine: %w", err)
 	}
-	g := &Gears{eng: eng, log: opt.Logger, cfg: opt.Config, backend: opt.Backend, db: opt.DB,
+	g := &Gears{eng: eng, log: opt.Logger, cfg: opt.Config, backend: opt.Backend, db: opt.DB, activity: opt.Activity,
 		sessions: map[string]*Session{}, execs: map[string]*Execution{}}
 	precompileAPI(ctx, eng, g.log)
 	g.pool = newPool(g)

@@ -162,6 +162,10 @@ func (s *Session) drive(t *task, handoff chan *task) {
 }
 
 func (s *Session) serve(t *task) {
+	if a := s.g.activity; a != nil {
+		a(1)
+		defer a(-1)
+	}
 	t.err = t.fn(t.ctx, s.inst)
 	if s.inst.Depth() == 0 {
 		s.out.flush()

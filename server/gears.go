@@ -58,6 +58,7 @@ func (s *Server) startGears() {
 			}
 			g, err := host.New(context.Background(), host.Options{
 				CacheDir: dir, Logger: s.log, Config: st.cfg, Backend: (*gearsBackend)(s), DB: s.db,
+				Activity: s.procs.activity,
 			})
 			if err != nil {
 				s.log.Error("gears engine failed to start", "err", err)
@@ -102,6 +103,8 @@ func (s *Server) Gears() (*host.Gears, error) {
 
 func init() {
 	registerConfig(
+		&ConfigKey{Name: "io-threads", Default: "1", Usage: "GOMAXPROCS while no gears code runs (all CPUs while it does; 0 = all CPUs always)",
+			Check: checkInt(0, 1024)},
 		&ConfigKey{Name: "wasm-cache-dir", Usage: "wazero compilation cache (default: <dir>/wasm-cache)"},
 		&ConfigKey{Name: "gears", Usage: `gears configuration at start, as RedisGears module arguments: "Name value ..." (see RG.CONFIGGET)`,
 			Check: func(v string) (string, error) {
@@ -112,6 +115,9 @@ func init() {
 			}},
 	)
 	initHooks = append(initHooks, func(s *Server) error {
+		n, _ := strconv.Atoi(s.cfg.Get("io-threads"))
+		s.procs = newProcs(n)
+		go s.procs.run(s.shutdownc, s.gearsState().ready)
 		s.startGears()
 		return nil
 	})

@@ -45,6 +45,7 @@ type Server struct {
 	onEvents     []func([]storage.Event)
 	onClose      []func(c *Client)
 	ext          sync.Map // per-feature state, keyed by a feature's private key type
+	procs        *procs   // GOMAXPROCS governor (procs.go)
 }
 
 // New opens the keyspace in cfg's dir and prepares a server.

@@ -87,6 +87,9 @@ for _ in $(seq 1 600); do
   if grep -q "gears engine" "$tmp/wasmgears.log"; then break; fi
   sleep 0.1
 done
+# then the interpreter pool fills and GOMAXPROCS drops to io-threads a
+# second after the last guest work (server/procs.go): measure the steady state
+sleep 2
 
 rversion=$(redis-server --version | sed -n 's/.*v=\([0-9.]*\).*/\1/p')
 echo "redis-server $rversion on :$RPORT (memory only) vs wasmgears $(bin/wasmgears --version | awk '{print $2}') on :$WPORT (appendfsync everysec)"

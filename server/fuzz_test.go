@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"io"
 	"net"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -105,5 +106,48 @@ func TestInlineCommands(t *testing.T) {
 	}
 	if want := `PONG OK "b c" "hi"`; strings.Join(got, " ") != want {
 		t.Errorf("inline: %v, want %s", got, want)
+	}
+}
+
+// TestProtocolLimits: a bulk over proto-max-bulk-len or a multibulk count
+// over INT_MAX is refused as Redis 7 refuses it, after the replies to the
+// commands before it; large bulks within the limit, split across writes,
+// still pass.
+func TestProtocolLimits(t *testing.T) {
+	s := startServer(t)
+	for bad, want := range map[string]string{
+		"PING\r\n*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$600000000\r\n": "+PONG\r\n-ERR Protocol error: invalid bulk length\r\n",
+		"*3000000000\r\n":                          "-ERR Protocol error: invalid multibulk length\r\n",
+		"*1\r\n$4\r\nPING\r\n*1\r\n$536870913\r\n": "+PONG\r\n-ERR Protocol error: invalid bulk length\r\n",
+	} {
+		c, err := net.Dial("tcp", s.Addr().String())
+		must(t, err)
+		io.WriteString(c, bad)
+		c.SetReadDeadline(time.Now().Add(5 * time.Second))
+		out, _ := io.ReadAll(c) // the server closes the connection
+		c.Close()
+		if string(out) != want {
+			t.Errorf("%q: got %q, want %q", bad, out, want)
+		}
+	}
+	// a 300 KB value written in pieces (headers split mid-line too)
+	c, err := net.Dial("tcp", s.Addr().String())
+	must(t, err)
+	defer c.Close()
+	val := strings.Repeat("x", 300<<10)
+	msg := "*3\r\n$3\r\nSET\r\n$3\r\nbig\r\n$" + strconv.Itoa(len(val)) + "\r\n" + val + "\r\nPING\r\n*2\r\n$6\r\nSTRLEN\r\n$3\r\nbig\r\n"
+	for i := 0; i < len(msg); i += 7001 {
+		io.WriteString(c, msg[i:min(i+7001, len(msg))])
+	}
+	rd := bufio.NewReader(c)
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	var got []string
+	for i := 0; i < 3; i++ {
+		r, err := readReply(rd)
+		must(t, err)
+		got = append(got, r)
+	}
+	if want := "OK PONG (integer) 307200"; strings.Join(got, " ") != want {
+		t.Errorf("split large bulk: %v, want %s", got, want)
 	}
 }

@@ -101,7 +101,7 @@ func (s *Server) Listen() error {
 	if err != nil {
 		return fmt.Errorf("listen %s: %w", addr, err)
 	}
-	s.ln = ln
+	s.ln = guardListener{ln}
 	s.rs = redcon.NewServerNetwork("tcp", addr, s.serveRESP, s.accept, s.closed)
 	return nil
 }

@@ -1,9 +1,11 @@
 package server
 
 import (
+	"errors"
 	"io"
 	"net"
 	"strconv"
+	"syscall"
 )
 
 // The RESP guard follows the framing of what each client sends and
@@ -47,6 +49,14 @@ type guardConn struct {
 	bulks int64 // bulk strings left in the multibulk
 	skip  int64 // bytes of the current bulk (+CRLF) left
 	fail  string
+}
+
+// SyscallConn exposes the socket (CLIENT LIST's fd, hang-up detection).
+func (c *guardConn) SyscallConn() (syscall.RawConn, error) {
+	if sc, ok := c.Conn.(syscall.Conn); ok {
+		return sc.SyscallConn()
+	}
+	return nil, errors.New("not a socket")
 }
 
 func (c *guardConn) Read(p []byte) (int, error) {

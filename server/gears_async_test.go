@@ -93,3 +93,40 @@ GB().map(g).map(f).register(prefix='m:*', mode='sync')
 	})
 	waitContains(t, c, "rg.dumpregistrations", "Creating async record is not allowed")
 }
+
+// TestInlinedSteps: without profiling, map/filter/foreach/accumulate run
+// with the callback wrapper inlined; with ProfileExecutions=1 through
+// _call. Both must give the same records, errors and side-effect order.
+func TestInlinedSteps(t *testing.T) {
+	s := startServer(t)
+	c := dial(t, s)
+	code := `
+def m(r):
+    execute('rpush', 'order', 'm%d' % r)
+    if r == 2:
+        raise ValueError('map %d' % r)
+    return r * 10
+def f(r):
+    execute('rpush', 'order', 'f%d' % r)
+    return r != 30
+def acc(a, r):
+    execute('rpush', 'order', 'a%d' % r)
+    if r == 50:
+        raise ValueError('acc %d' % r)
+    return (a or 0) + r
+GB('PythonReader').map(m).filter(f).foreach(lambda r: execute('rpush', 'order', 'e%d' % r)).accumulate(acc).map(lambda a: a + 1).run(lambda: (x for x in range(1, 8)))
+`
+	var outs, orders []string
+	for _, profile := range []string{"0", "1"} {
+		runSteps(t, c, []step{{"rg.configset ProfileExecutions " + profile, "[OK]"}, {"del order", "(integer) 0"}})
+		outs = append(outs, c.pyexec(code))
+		orders = append(orders, c.do("lrange order 0 -1"))
+		c.do("del order")
+	}
+	if outs[0] != outs[1] || orders[0] != orders[1] {
+		t.Errorf("inlined and profiled steps differ:\n inlined %s %s\n profiled %s %s", outs[0], orders[0], outs[1], orders[1])
+	}
+	if !strings.HasPrefix(outs[0], `[["131"] [`) || strings.Count(outs[0], "ValueError") != 2 {
+		t.Errorf("results: %s", outs[0])
+	}
+}

@@ -142,8 +142,10 @@ if [ ! -e "$WA/build/config.status" ]; then
   echo "$CONFIGURE_ID" > "$WA/build/.wg-configure"
 fi
 step "wasm python: make"
-# reactor: crt1-reactor.o, export _initialize, no main/_start
-(cd "$WA/build" && quiet "$LOG/wasm-make.log" make -j"$JOBS" all LDFLAGS_NODIST="-mexec-model=reactor")
+# reactor: crt1-reactor.o, export _initialize, no main/_start.
+# --wrap: the snapshot reads a fixed clock and file times (_gearsmodule.c)
+WRAP="-Wl,--wrap=__wasi_clock_time_get -Wl,--wrap=__wasi_fd_filestat_get -Wl,--wrap=__wasi_path_filestat_get"
+(cd "$WA/build" && quiet "$LOG/wasm-make.log" make -j"$JOBS" all LDFLAGS_NODIST="-mexec-model=reactor $WRAP")
 grep -q '_gears' "$WA/build/Modules/config.c" || { echo "_gears is not a built-in module" >&2; exit 1; }
 
 # ---- 5. shrink ------------------------------------------------------------------

@@ -45,6 +45,7 @@
 #include <stdio.h>
 #include <malloc.h>      /* malloc_usable_size: RG.PYSTATS accounting */
 #include <string.h>
+#include <wasi/api.h>    /* the wrapped clock/filestat calls (snapshot) */
 
 #ifndef __wasi__
 #  error "_gears is built for wasm32-wasi only"
@@ -1165,6 +1166,52 @@ gears_init(void)
     return init_python(0);
 }
 
+/* While the wizer snapshot initialises, the clock and file times read as
+ * fixed values (toolchain/build.sh's SOURCE_DATE_EPOCH), inode numbers as
+ * 0: CPython's init leaves what it read in memory, which would make every
+ * snapshot (and every build dir) differ.
+ * build.sh links with --wrap for these three wasi-libc functions. */
+#define SNAPSHOT_EPOCH_NS (1735689600ull * 1000000000ull)
+static int g_snapshotting;
+
+__wasi_errno_t __real___wasi_clock_time_get(__wasi_clockid_t, __wasi_timestamp_t, __wasi_timestamp_t *);
+__wasi_errno_t __real___wasi_fd_filestat_get(__wasi_fd_t, __wasi_filestat_t *);
+__wasi_errno_t __real___wasi_path_filestat_get(__wasi_fd_t, __wasi_lookupflags_t, const char *, __wasi_filestat_t *);
+
+__wasi_errno_t
+__wrap___wasi_clock_time_get(__wasi_clockid_t id, __wasi_timestamp_t precision, __wasi_timestamp_t *t)
+{
+    if (g_snapshotting) {
+        *t = SNAPSHOT_EPOCH_NS;
+        return __WASI_ERRNO_SUCCESS;
+    }
+    return __real___wasi_clock_time_get(id, precision, t);
+}
+
+static __wasi_errno_t
+fixed_times(__wasi_errno_t err, __wasi_filestat_t *st)
+{
+    if (g_snapshotting && err == __WASI_ERRNO_SUCCESS) {
+        /* and no device/inode numbers or link counts of the build dir */
+        st->dev = st->ino = 0;
+        st->nlink = 1;
+        st->atim = st->mtim = st->ctim = SNAPSHOT_EPOCH_NS;
+    }
+    return err;
+}
+
+__wasi_errno_t
+__wrap___wasi_fd_filestat_get(__wasi_fd_t fd, __wasi_filestat_t *st)
+{
+    return fixed_times(__real___wasi_fd_filestat_get(fd, st), st);
+}
+
+__wasi_errno_t
+__wrap___wasi_path_filestat_get(__wasi_fd_t fd, __wasi_lookupflags_t flags, const char *path, __wasi_filestat_t *st)
+{
+    return fixed_times(__real___wasi_path_filestat_get(fd, flags, path, st), st);
+}
+
 /* wizer pre-initialisation (toolchain/snapshot.sh): C constructors + CPython
  * init; the snapshot is taken after this returns, wizer removes this export,
  * and the host must not run _initialize on the snapshot. */
@@ -1174,10 +1221,12 @@ __attribute__((export_name("wizer.initialize")))
 void
 gears_wizer_initialize(void)
 {
+    g_snapshotting = 1;
     _initialize();
     if (init_python(1) != ST_OK) {
         __builtin_trap();
     }
+    g_snapshotting = 0;
 }
 
 __attribute__((export_name("gears_abort_info")))

@@ -96,14 +96,7 @@ func TestInlineCommands(t *testing.T) {
 	must(t, err)
 	defer c.Close()
 	io.WriteString(c, "PING\r\nset a \"b c\"\r\nget a\r\nPING hi\n")
-	rd := bufio.NewReader(c)
-	c.SetReadDeadline(time.Now().Add(5 * time.Second))
-	var got []string
-	for i := 0; i < 4; i++ {
-		r, err := readReply(rd)
-		must(t, err)
-		got = append(got, r)
-	}
+	got := readReplies(t, c, 4)
 	if want := `PONG OK "b c" "hi"`; strings.Join(got, " ") != want {
 		t.Errorf("inline: %v, want %s", got, want)
 	}
@@ -139,15 +132,22 @@ func TestProtocolLimits(t *testing.T) {
 	for i := 0; i < len(msg); i += 7001 {
 		io.WriteString(c, msg[i:min(i+7001, len(msg))])
 	}
+	got := readReplies(t, c, 3)
+	if want := "OK PONG (integer) 307200"; strings.Join(got, " ") != want {
+		t.Errorf("split large bulk: %v, want %s", got, want)
+	}
+}
+
+// readReplies reads n rendered replies from a raw connection.
+func readReplies(t *testing.T, c net.Conn, n int) []string {
+	t.Helper()
 	rd := bufio.NewReader(c)
 	c.SetReadDeadline(time.Now().Add(5 * time.Second))
 	var got []string
-	for i := 0; i < 3; i++ {
+	for i := 0; i < n; i++ {
 		r, err := readReply(rd)
 		must(t, err)
 		got = append(got, r)
 	}
-	if want := "OK PONG (integer) 307200"; strings.Join(got, " ") != want {
-		t.Errorf("split large bulk: %v, want %s", got, want)
-	}
+	return got
 }

@@ -74,12 +74,7 @@ func TestProtocolErrors(t *testing.T) {
 	other := dial(t, s)
 	runSteps(t, other, []step{{"set a b", "OK"}})
 	for _, bad := range []string{"*1\r\n$x\r\n", "*x\r\n", "*1\r\n:1\r\n"} {
-		c, err := net.Dial("tcp", s.Addr().String())
-		must(t, err)
-		io.WriteString(c, bad)
-		c.SetReadDeadline(time.Now().Add(5 * time.Second))
-		out, _ := io.ReadAll(c) // the server closes the connection
-		c.Close()
+		out := sendUntilClosed(t, s.Addr().String(), bad)
 		if !strings.HasPrefix(string(out), "-ERR Protocol error: ") || !strings.HasSuffix(string(out), "\r\n") {
 			t.Errorf("%q: got %q", bad, out)
 		}
@@ -113,13 +108,7 @@ func TestProtocolLimits(t *testing.T) {
 		"*3000000000\r\n":                          "-ERR Protocol error: invalid multibulk length\r\n",
 		"*1\r\n$4\r\nPING\r\n*1\r\n$536870913\r\n": "+PONG\r\n-ERR Protocol error: invalid bulk length\r\n",
 	} {
-		c, err := net.Dial("tcp", s.Addr().String())
-		must(t, err)
-		io.WriteString(c, bad)
-		c.SetReadDeadline(time.Now().Add(5 * time.Second))
-		out, _ := io.ReadAll(c) // the server closes the connection
-		c.Close()
-		if string(out) != want {
+		if out := sendUntilClosed(t, s.Addr().String(), bad); string(out) != want {
 			t.Errorf("%q: got %q, want %q", bad, out, want)
 		}
 	}
@@ -150,4 +139,17 @@ func readReplies(t *testing.T, c net.Conn, n int) []string {
 		got = append(got, r)
 	}
 	return got
+}
+
+// sendUntilClosed writes input on a fresh connection and returns all the
+// server sends until it closes the connection.
+func sendUntilClosed(t *testing.T, addr, input string) []byte {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	must(t, err)
+	defer c.Close()
+	io.WriteString(c, input)
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	out, _ := io.ReadAll(c)
+	return out
 }

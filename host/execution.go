@@ -282,49 +282,14 @@ func (g *Gears) runExecution(ctx context.Context, e *Execution) {
 	s := e.session
 	limit := g.timeLimit()
 	err := s.Do(ctx, func(ctx context.Context, in *Instance) error {
-		e.mu.Lock()
-		select {
-		case <-e.abortc:
-			e.mu.Unlock()
-			return ErrStopped
-		default:
-		}
-		e.status = StatusRunning
-		e.started = time.Now()
-		e.inst = in
-		e.mu.Unlock()
-		prev := s.current
-		s.current = e
-		defer func() {
-			s.current = prev
-			e.mu.Lock()
-			e.inst = nil
-			e.mu.Unlock()
-		}()
-		if limit > 0 {
-			t := time.AfterFunc(limit, e.Abort)
-			defer t.Stop()
-		}
-		// An abort that raced with the status change above.
-		select {
-		case <-e.abortc:
-			in.Stop()
-		default:
-		}
-		reply, err := in.Invoke(ctx, opRunExecution, []byte(e.ID))
+		err := g.invokeExecution(ctx, e, in, opRunExecution, []byte(e.ID), limit)
 		if !in.closed && in.broken == nil {
 			g.observeMemory()
 		}
-		if err != nil {
-			if errors.Is(err, ErrBroken) {
-				s.recoverInstance(ctx)
-			}
-			return err
+		if errors.Is(err, ErrBroken) {
+			s.recoverInstance(ctx)
 		}
-		e.mu.Lock()
-		e.reply = reply
-		e.mu.Unlock()
-		return nil
+		return err
 	})
 	e.finish(err, limit)
 	switch e.Status() {

@@ -157,8 +157,9 @@ func (g *Gears) runRegistered(ctx context.Context, r *Registration, fields []abi
 	return e
 }
 
-// invokeExecution runs op for execution e on the actor, with abort and the
-// time limit wired in.
+// invokeExecution runs op for execution e on in, on the goroutine driving
+// e's session. RG.ABORTEXECUTION and the time limit stop the guest (and
+// kill it in strict mode if it does not yield).
 func (g *Gears) invokeExecution(ctx context.Context, e *Execution, in *Instance, op int32, payload []byte, limit time.Duration) error {
 	s := e.session
 	e.mu.Lock()
@@ -170,13 +171,25 @@ func (g *Gears) invokeExecution(ctx context.Context, e *Execution, in *Instance,
 	}
 	e.status = StatusRunning
 	e.started = time.Now()
+	e.inst = in
 	e.mu.Unlock()
 	prev := s.current
 	s.current = e
-	defer func() { s.current = prev }()
+	defer func() {
+		s.current = prev
+		e.mu.Lock()
+		e.inst = nil
+		e.mu.Unlock()
+	}()
 	if limit > 0 {
 		t := time.AfterFunc(limit, e.Abort)
 		defer t.Stop()
+	}
+	// An abort that raced with the status change above.
+	select {
+	case <-e.abortc:
+		in.Stop()
+	default:
 	}
 	reply, err := in.Invoke(ctx, op, payload)
 	if err != nil {

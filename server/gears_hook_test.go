@@ -201,3 +201,26 @@ func TestMaxExecutionsPerRegistration(t *testing.T) {
 		t.Errorf("kept %d RG.PYEXECUTE executions, want 1:\n%s", n, got)
 	}
 }
+
+// TestRegistrationTimeLimit: ExecutionTimeLimitMs and RG.ABORTEXECUTION
+// stop a registered execution that never ends, as they stop RG.PYEXECUTE
+// runs; the session serves the next event.
+func TestRegistrationTimeLimit(t *testing.T) {
+	s := startServer(t)
+	c := dial(t, s)
+	runSteps(t, c, []step{{"rg.configset ExecutionTimeLimitMs 300", "[OK]"}})
+	code := `
+def f(r):
+    if r['key'] == 'k:spin':
+        while True:
+            pass
+    execute('set', 'after', r['key'])
+GB().foreach(f).register(prefix='k:*', eventTypes=['set'], readValue=False)
+`
+	if got := c.pyexec(code); got != "OK" {
+		t.Fatal(got)
+	}
+	runSteps(t, c, []step{{"set k:spin 1", "OK"}, {"set k:next 1", "OK"}})
+	waitUntil(t, c, "get after", `"k:next"`)
+	waitContains(t, c, "rg.dumpregistrations", `"numAborted" (integer) 1`)
+}

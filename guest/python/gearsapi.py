@@ -87,19 +87,19 @@ class GearsBuilder:
     def accumulate(self, *args):
         return self._step('accumulate', args)
 
-    def localgroupby(self, *args):
+    def _groupby(self, kind, args):
+        # both are checked with groupby's texts, as in RedisGears
         _nargs(args, 2, 'groupby')
         ex = _fn_arg(args[0], 'groupby extractor argument')
         red = _fn_arg(args[1], 'groupby reducer argument')
-        self.steps.append(('localgroupby', red, ex))
+        self.steps.append((kind, red, ex))
         return self
 
+    def localgroupby(self, *args):
+        return self._groupby('localgroupby', args)
+
     def groupby(self, *args):
-        _nargs(args, 2, 'groupby')
-        ex = _fn_arg(args[0], 'groupby extractor argument')
-        red = _fn_arg(args[1], 'groupby reducer argument')
-        self.steps.append(('groupby', red, ex))
-        return self
+        return self._groupby('groupby', args)
 
     def batchgroupby(self, *args):
         _nargs(args, 2, 'batchgroupby')

@@ -71,17 +71,21 @@ func (l *Link) addWait(ch chan *Execution) {
 // regIndex is the dispatch index the server consults on every command:
 // rebuilt whenever registrations change, read without locks.
 type regIndex struct {
-	hooks  map[string][]*Registration // by command, newest first
-	linked map[string]bool            // commands named by KeysReader commands=
+	hooks    map[string][]*Registration // by command, newest first
+	linked   map[string]bool            // commands named by KeysReader commands=
+	triggers map[string]*Registration   // RG.TRIGGER names
 }
 
 func (g *Gears) reindex() {
-	idx := &regIndex{hooks: map[string][]*Registration{}, linked: map[string]bool{}}
+	idx := &regIndex{hooks: map[string][]*Registration{}, linked: map[string]bool{}, triggers: map[string]*Registration{}}
 	regs := g.regs.list()
 	for i := len(regs) - 1; i >= 0; i-- {
 		r := regs[i]
 		if r.Hook != "" {
 			idx.hooks[r.Hook] = append(idx.hooks[r.Hook], r)
+		}
+		if r.Trigger != "" {
+			idx.triggers[r.Trigger] = r
 		}
 		for _, c := range r.Commands {
 			idx.linked[strings.ToLower(c)] = true

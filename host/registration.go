@@ -256,13 +256,11 @@ func (g *Gears) bumpPlanSeq(id string) {
 	}
 }
 
+// findTrigger returns the live CommandReader registration of a trigger
+// name (from the dispatch index: no scan of the registrations).
 func (g *Gears) findTrigger(name string) *Registration {
-	g.regs.mu.RLock()
-	defer g.regs.mu.RUnlock()
-	for _, r := range g.regs.byID {
-		if r.Trigger == name {
-			return r
-		}
+	if idx := g.regs.idx.Load(); idx != nil {
+		return idx.triggers[name]
 	}
 	return nil
 }

@@ -203,8 +203,7 @@ func (g *Gears) invokeExecution(ctx context.Context, e *Execution, in *Instance,
 
 // account updates the registration's statistics from a finished execution.
 func (r *Registration) account(e *Execution) {
-	n, errs, d := e.Counts()
-	_ = n
+	_, errs, d := e.Counts()
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	st := &r.stats

@@ -196,12 +196,10 @@ func triggerCmd(onKey bool) Parser {
 			c.W.Error(err.Error())
 			return
 		}
-		n, errs, _ := e.Counts()
-		if len(errs) > 0 {
+		if _, errs, _ := e.Counts(); len(errs) > 0 {
 			c.W.Error("ERR Could not trigger execution, " + errs[0])
 			return
 		}
-		_ = n
 		c.W.Raw(resultsOnly(e.Reply()))
 	})
 }

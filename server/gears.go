@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"path/filepath"
@@ -192,36 +193,24 @@ func (b *gearsBackend) Execute(sess *host.Session, args [][]byte) []byte {
 // KeysRead serves one KeysReader batch: [next-cursor, [[key, type, value]...]]
 // (recordValue's shapes), encoded straight from the records.
 func (b *gearsBackend) KeysRead(sess *host.Session, cursor, pattern []byte, noScan, readValue bool) []byte {
-	s := b.server()
-	c := b.client(sess)
-	tx := s.db.Begin(c.DB)
-	tx.SuppressKeymiss()
 	var recs []storage.Record
 	next := []byte("0")
-	var err error
-	if noScan {
-		var r *storage.Record
-		r, err = tx.ReadRecord(pattern, readValue)
-		if err == nil {
-			if r == nil {
-				r = &storage.Record{Key: pattern}
+	err := b.readTx(sess, func(tx *storage.Tx) error {
+		if noScan {
+			r, err := tx.ReadRecord(pattern, readValue)
+			if err == nil {
+				if r == nil {
+					r = &storage.Record{Key: pattern}
+				}
+				recs = append(recs, *r)
 			}
-			recs = append(recs, *r)
+			return err
 		}
-	} else {
 		cur, _ := strconv.ParseUint(string(cursor), 10, 64)
-		var nc uint64
-		nc, recs, err = tx.ScanRecords(cur, pattern, 1000, readValue)
-		next = strconv.AppendUint(nil, nc, 10)
-	}
-	// reads may expire keys lazily: commit those deletions
-	if cerr := tx.Commit(); err == nil {
-		err = cerr
-	}
-	evs := tx.TakeEvents()
-	s.touchWatched(evs)
-	s.gearsEvents(c, evs)
-	s.db.Deliver(evs)
+		nc, rs, err := tx.ScanRecords(cur, pattern, 1000, readValue)
+		recs, next = rs, strconv.AppendUint(nil, nc, 10)
+		return err
+	})
 	if err != nil {
 		return abi.Error("ERR " + err.Error()).Encode()
 	}
@@ -233,6 +222,25 @@ func (b *gearsBackend) KeysRead(sess *host.Session, cursor, pattern []byte, noSc
 		out = appendRecord(out, &recs[i])
 	}
 	return out
+}
+
+// readTx runs a gears reader's reads for sess in one Tx (no keymiss
+// events) and commits it: reads may expire keys lazily, and those
+// deletions and their events must land.
+func (b *gearsBackend) readTx(sess *host.Session, read func(tx *storage.Tx) error) error {
+	s := b.server()
+	c := b.client(sess)
+	tx := s.db.Begin(c.DB)
+	tx.SuppressKeymiss()
+	err := read(tx)
+	if cerr := tx.Commit(); cerr != nil {
+		return cmp.Or(err, cerr)
+	}
+	evs := tx.TakeEvents()
+	s.touchWatched(evs)
+	s.gearsEvents(c, evs)
+	s.db.Deliver(evs)
+	return err
 }
 
 func appendHeader(dst []byte, t byte, n int) []byte {

@@ -86,20 +86,16 @@ func (b *gearsBackend) CommandInfo(name string) (host.CommandInfo, bool) {
 // KeyRecord reads one key for a registration's KeysReader record; the
 // session holds the keyspace lock.
 func (b *gearsBackend) KeyRecord(sess *host.Session, key []byte) (string, abi.Value) {
-	s := b.server()
-	c := b.client(sess)
-	tx := s.db.Begin(c.DB)
-	tx.SuppressKeymiss()
-	r, err := tx.ReadRecord(key, true)
-	if r == nil || err != nil {
+	var r *storage.Record
+	b.readTx(sess, func(tx *storage.Tx) error {
+		var err error
+		if r, err = tx.ReadRecord(key, true); err != nil {
+			r = nil
+		}
+		return err
+	})
+	if r == nil { // missing, or unreadable: an 'empty' record
 		r = &storage.Record{Key: key}
-	}
-	// reads may expire the key lazily: commit that deletion
-	if tx.Commit() == nil {
-		evs := tx.TakeEvents()
-		s.touchWatched(evs)
-		s.gearsEvents(c, evs)
-		s.db.Deliver(evs)
 	}
 	v := recordValue(r)
 	return string(v.Elems[1].Str), v.Elems[2]

@@ -130,3 +130,30 @@ GB('PythonReader').map(m).filter(f).foreach(lambda r: execute('rpush', 'order', 
 		t.Errorf("results: %s", outs[0])
 	}
 }
+
+// count() counts without calling its accumulator per record unless
+// profiling: both ways give the same records and errors, and no record for
+// empty input.
+func TestCountSteps(t *testing.T) {
+	s := startServer(t)
+	c := dial(t, s)
+	cases := []struct{ code, want string }{
+		{"def m(r):\n    if r == 2:\n        raise ValueError('map %d' % r)\n    return r\nGB('PythonReader').map(m).count().run(lambda: (x for x in range(1, 8)))", `[["6"] [`},
+		{"GB('PythonReader').count().run(lambda: (x for x in []))", `[[] []]`},
+		{"GB('PythonReader').filter(lambda r: False).count().run(lambda: (x for x in range(5)))", `[[] []]`},
+		{"GB('PythonReader').repartition(lambda r: r).count().run(lambda: (x for x in range(1000)))", `[["1000"] []]`},
+	}
+	for _, tc := range cases {
+		var outs []string
+		for _, profile := range []string{"0", "1"} {
+			runSteps(t, c, []step{{"rg.configset ProfileExecutions " + profile, "[OK]"}})
+			outs = append(outs, c.pyexec(tc.code))
+		}
+		if outs[0] != outs[1] {
+			t.Errorf("%s: counted %s, profiled %s", tc.code, outs[0], outs[1])
+		}
+		if !strings.HasPrefix(outs[0], tc.want) {
+			t.Errorf("%s: got %s, want %s...", tc.code, outs[0], tc.want)
+		}
+	}
+}

@@ -26,9 +26,10 @@ import (
 )
 
 var (
-	native = flag.String("python", "/usr/bin/python3", "native python for the CPU comparison")
-	n      = flag.Int("n", 200, "samples per latency measurement")
-	only   = flag.String("only", "", "comma-separated sections to run (session,requirements,roundtrip,execute,rss,ping,registrations,keys,cpu); empty: all")
+	native  = flag.String("python", "/usr/bin/python3", "native python for the CPU comparison")
+	sameSrc = flag.String("python313", "", "native CPython 3.13.5 built from the guest's own source (default: the toolchain's build python, if `make toolchain` ran)")
+	n       = flag.Int("n", 200, "samples per latency measurement")
+	only    = flag.String("only", "", "comma-separated sections to run (session,requirements,roundtrip,execute,rss,ping,registrations,keys,cpu); empty: all")
 )
 
 func want(section string) bool {
@@ -245,21 +246,43 @@ func pingWhileSpinning(ctx context.Context, c *redis.Client) {
 	}
 }
 
+// nativeBench runs benchPy under a native python: ms per benchmark, and
+// its version; nil if it cannot run.
+func nativeBench(python string) (map[string]float64, string) {
+	out, err := exec.Command(python, "-c", benchPy+"\nimport sys\nprint(sys.version.split()[0])\nfor k, v in run(): print(k, v)").Output()
+	if err != nil {
+		return nil, ""
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	m := map[string]float64{}
+	for _, l := range lines[1:] {
+		f := strings.Fields(l)
+		v, _ := strconv.ParseFloat(f[len(f)-1], 64)
+		m[strings.Join(f[:len(f)-1], " ")] = v
+	}
+	return m, lines[0]
+}
+
+// cpu compares the sandbox with two native interpreters: the system's
+// python3 (Debian's 3.11 is built with PGO and LTO) and, when the
+// toolchain has built it, CPython 3.13.5 natively from the same Debian
+// source package, -O3 and no PGO: the recipe's baseline,
+// which isolates what WebAssembly and wazero cost.
 func cpu(ctx context.Context, fast, strict *redis.Client) {
 	fmt.Println("-- Python CPU, sandbox vs native (best of 3, ms; ratio = sandbox / native)")
-	nat := map[string]float64{}
-	out, err := exec.Command(*native, "-c", benchPy+"\nfor k, v in run(): print(k, v)").Output()
-	if err == nil {
-		for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-			f := strings.Fields(l)
-			v, _ := strconv.ParseFloat(f[len(f)-1], 64)
-			nat[strings.Join(f[:len(f)-1], " ")] = v
-		}
-	} else {
-		fmt.Println("   native python unavailable:", err)
+	sys, sysVer := nativeBench(*native)
+	if sys == nil {
+		fmt.Println("   native python unavailable:", *native)
 	}
-	ver, _ := exec.Command(*native, "-c", "import sys; print(sys.version.split()[0])").Output()
-	fmt.Printf("   %-22s %10s %10s %7s %12s %7s\n", "benchmark", "native", "sandbox", "ratio", "strict", "ratio")
+	src := *sameSrc
+	if src == "" {
+		w := os.Getenv("WGBUILD")
+		if w == "" {
+			w = filepath.Join(os.TempDir(), "wgbuild")
+		}
+		src = filepath.Join(w, "native", "build", "python")
+	}
+	same, sameVer := nativeBench(src)
 	code := benchPy + "\nGB('PythonReader').run(lambda: (f'{k} {v}' for k, v in run()))"
 	res := func(c *redis.Client) map[string]float64 {
 		r, err := pyexec(ctx, c, code)
@@ -273,10 +296,24 @@ func cpu(ctx context.Context, fast, strict *redis.Client) {
 		return m
 	}
 	sb, st := res(fast), res(strict)
-	for _, k := range []string{"sumsq 5M", "dict/str 2M", "json 20k"} {
-		fmt.Printf("   %-22s %10.0f %10.0f %7.2f %12.0f %7.2f\n", k, nat[k], sb[k], sb[k]/nat[k], st[k], st[k]/nat[k])
+	fmt.Printf("   %-14s %8s %8s %6s %10s %6s %8s %6s\n", "benchmark", "sandbox", "system", "ratio", "same-src", "ratio", "strict", "ratio")
+	ratio := func(a float64, m map[string]float64, k string) string {
+		if m == nil || m[k] == 0 {
+			return "-"
+		}
+		return fmt.Sprintf("%.2f", a/m[k])
 	}
-	fmt.Printf("   native: %s %s; sandbox: CPython 3.13 wasm32-wasi in wazero\n", *native, strings.TrimSpace(string(ver)))
+	for _, k := range []string{"sumsq 5M", "dict/str 2M", "json 20k"} {
+		fmt.Printf("   %-14s %8.0f %8.0f %6s %10.0f %6s %8.0f %6s\n", k, sb[k], sys[k], ratio(sb[k], sys, k),
+			same[k], ratio(sb[k], same, k), st[k], ratio(st[k], sys, k))
+	}
+	fmt.Printf("   system: %s %s; same-src: ", *native, sysVer)
+	if same != nil {
+		fmt.Printf("%s %s (native, -O3, no PGO)", src, sameVer)
+	} else {
+		fmt.Printf("not built (make toolchain, or -python313)")
+	}
+	fmt.Println("; sandbox: CPython 3.13.5 wasm32-wasi in wazero; strict ratio against system")
 }
 
 // benchPy is the recipe's bench.py (reference/cpython-wasi/bench).

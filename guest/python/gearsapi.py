@@ -735,16 +735,28 @@ class _Execution:
                     break
 
 
+# RESP array headers for the common counts: bytes % costs ~0.4 us in the
+# sandbox, and every execution's reply starts with two of them.
+_ARRAYS = [b'*%d\r\n' % i for i in range(64)]
+
+
+def _array(n):
+    return _ARRAYS[n] if n < 64 else b'*%d\r\n' % n
+
+
 def _results_reply(results, errors):
     """An execution's [[results], [errors]] as RESP."""
-    out = [b'*2\r\n*%d\r\n' % len(results)]
+    out = [b'*2\r\n', _array(len(results))]
     for r in results:
-        if type(r) is str and (len(r) < 2 or r[0] not in '+-'):  # the common case
+        t = type(r)
+        if t is str and (len(r) < 2 or r[0] not in '+-'):  # the common cases
             s = r.encode('utf-8', 'surrogateescape')
             out.append(b'$%d\r\n%s\r\n' % (len(s), s))
+        elif t is dict:
+            out.append(_PY_RECORD)
         else:
             _reply(r, out)
-    out.append(b'*%d\r\n' % len(errors))
+    out.append(_array(len(errors)))
     for e in errors:
         s = e.encode('utf-8', 'surrogateescape')
         out.append(b'$%d\r\n%s\r\n' % (len(s), s))
@@ -754,7 +766,7 @@ def _results_reply(results, errors):
 def _reply(r, out):
     """A result record as RESP (RedisGears' PythonRecord_SendReply rules)."""
     if isinstance(r, list):
-        out.append(b'*%d\r\n' % len(r))
+        out.append(_array(len(r)))
         for x in r:
             _reply(x, out)
     elif isinstance(r, int):
@@ -773,7 +785,10 @@ def _reply(r, out):
     elif isinstance(r, (bytes, bytearray)):
         out.append(b'$%d\r\n%s\r\n' % (len(r), bytes(r)))
     else:
-        out.append(b'$9\r\nPY RECORD\r\n')
+        out.append(_PY_RECORD)
+
+
+_PY_RECORD = b'$9\r\nPY RECORD\r\n'
 
 
 _prof = {'p': None}

@@ -40,6 +40,8 @@ type Client struct {
 	// under the keyspace lock the session already holds.
 	lockHeld bool
 	session  *host.Session
+	// keysNext: the next KeysReader batch, read ahead (gears_prefetch.go).
+	keysNext *keysPrefetch
 	// link: the running command is watched by KeysReader commands=.
 	link *host.Link
 	// inExec: EXEC is running the client's queued commands.

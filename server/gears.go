@@ -195,7 +195,15 @@ func (b *gearsBackend) Execute(sess *host.Session, args [][]byte) []byte {
 func (b *gearsBackend) KeysRead(sess *host.Session, cursor, pattern []byte, noScan, readValue bool) []byte {
 	var recs []storage.Record
 	next := []byte("0")
-	err := b.readTx(sess, func(tx *storage.Tx) error {
+	c := b.client(sess)
+	if p := c.keysNext; p != nil {
+		c.keysNext = nil
+		if r, n, ok := p.take(b.server().db, c.DB, cursor, pattern, noScan, readValue); ok {
+			recs, next = r, n
+			goto encode
+		}
+	}
+	if err := b.readTx(sess, func(tx *storage.Tx) error {
 		if noScan {
 			r, err := tx.ReadRecord(pattern, readValue)
 			if err == nil {
@@ -207,12 +215,15 @@ func (b *gearsBackend) KeysRead(sess *host.Session, cursor, pattern []byte, noSc
 			return err
 		}
 		cur, _ := strconv.ParseUint(string(cursor), 10, 64)
-		nc, rs, err := tx.ScanRecords(cur, pattern, 1000, readValue)
+		nc, rs, err := tx.ScanRecords(cur, pattern, keysBatch, readValue)
 		recs, next = rs, strconv.AppendUint(nil, nc, 10)
 		return err
-	})
-	if err != nil {
+	}); err != nil {
 		return abi.Error("ERR " + err.Error()).Encode()
+	}
+encode:
+	if !noScan && string(next) != "0" {
+		c.keysNext = prefetchKeys(b.server().db, c.DB, next, pattern, readValue)
 	}
 	out := make([]byte, 0, 64*len(recs)+32)
 	out = append(out, "*2\r\n"...)

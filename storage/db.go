@@ -59,6 +59,9 @@ type DB struct {
 	subFns []func([]Event) // subs in id order, for Deliver; guarded by subMu
 
 	keyCounts [NumDBs]atomic.Int64
+	// gen counts the commits that wrote (under the keyspace lock): equal
+	// generations mean an unchanged keyspace, apart from the clock.
+	gen atomic.Uint64
 
 	scanMu      sync.Mutex
 	scanCursors map[uint64][]byte
@@ -160,6 +163,21 @@ func (db *DB) Unlock() { db.mu.Unlock() }
 
 // TryLock tries to take the keyspace lock without waiting.
 func (db *DB) TryLock() bool { return db.mu.TryLock() }
+
+// Gen is the keyspace's write generation: it changes with every commit
+// that writes. Read it under the keyspace lock.
+func (db *DB) Gen() uint64 { return db.gen.Load() }
+
+// Closing reports whether Close has begun: a goroutine that took the
+// keyspace lock late must not touch the store.
+func (db *DB) Closing() bool {
+	select {
+	case <-db.stopc:
+		return true
+	default:
+		return false
+	}
+}
 
 // Now is the keyspace clock in unix milliseconds.
 func (db *DB) Now() int64 { return db.now() }

@@ -4,10 +4,11 @@ import "encoding/binary"
 
 // Record is one key as the gears KeysReader sees it.
 type Record struct {
-	Key   []byte
-	Type  Type
-	Value []byte   // string
-	Elems [][]byte // hash: field, value, field, value...; list: elements
+	Key     []byte
+	Type    Type
+	Value   []byte   // string
+	Elems   [][]byte // hash: field, value, field, value...; list: elements
+	Expires int64    // unix ms, 0: no TTL (ScanRecords only)
 }
 
 // ReadRecord reads key for the KeysReader (nil when missing). Collections
@@ -85,13 +86,14 @@ func (tx *Tx) ScanRecords(cursor uint64, match []byte, count int, readValue bool
 			_, err = decodeMeta(v) // the same error as everywhere else
 			break
 		}
-		if exp := int64(binary.BigEndian.Uint64(v[2:])); exp != 0 && exp <= tx.now {
+		exp := int64(binary.BigEndian.Uint64(v[2:]))
+		if exp != 0 && exp <= tx.now {
 			continue
 		}
 		if match != nil && !Match(match, k, false) {
 			continue
 		}
-		r := Record{Key: append([]byte(nil), k...), Type: Type(v[0])}
+		r := Record{Key: append([]byte(nil), k...), Type: Type(v[0]), Expires: exp}
 		if readValue {
 			switch r.Type {
 			case TypeString:

@@ -139,6 +139,7 @@ func (tx *Tx) Commit() error {
 	if err := tx.b.Commit(tx.db.wo); err != nil {
 		return fmt.Errorf("commit: %w", err)
 	}
+	tx.db.gen.Add(1)
 	for i, d := range tx.delta {
 		if d != 0 {
 			tx.db.keyCounts[i].Add(d)

@@ -26,7 +26,9 @@ type Backend interface {
 	// as RedisGears' RM_Call sees it).
 	Execute(s *Session, args [][]byte) []byte
 	// KeysRead serves KeysReader: one batch of records from cursor.
-	KeysRead(s *Session, cursor, pattern []byte, noScan, readValue bool) []byte
+	// readAhead: the session releases the keyspace lock after the call
+	// (not inside atomic()), so the next batch may be read meanwhile.
+	KeysRead(s *Session, cursor, pattern []byte, noScan, readValue, readAhead bool) []byte
 	// KeyRecord reads a key for a KeysReader record: its type name as
 	// RedisGears reports it and its value (string, hash as field/value
 	// array, list; null for the others).

@@ -374,8 +374,9 @@ func (s *Session) onCall(ctx context.Context, in *Instance, req []byte) ([]byte,
 		if len(raw) != 4 {
 			return nil, fmt.Errorf("keys_read: want 4 arguments")
 		}
+		kept := s.lockHeld // atomic() or a borrowed hold: still held after the call
 		defer s.lockServing()()
-		return s.g.backend.KeysRead(s, raw[0], raw[1], string(raw[2]) == "1", string(raw[3]) == "1"), nil
+		return s.g.backend.KeysRead(s, raw[0], raw[1], string(raw[2]) == "1", string(raw[3]) == "1", !kept), nil
 	case "hook_next":
 		return s.callNext(raw), nil
 	case "get_command":

@@ -192,7 +192,7 @@ func (b *gearsBackend) Execute(sess *host.Session, args [][]byte) []byte {
 
 // KeysRead serves one KeysReader batch: [next-cursor, [[key, type, value]...]]
 // (recordValue's shapes), encoded straight from the records.
-func (b *gearsBackend) KeysRead(sess *host.Session, cursor, pattern []byte, noScan, readValue bool) []byte {
+func (b *gearsBackend) KeysRead(sess *host.Session, cursor, pattern []byte, noScan, readValue, readAhead bool) []byte {
 	var recs []storage.Record
 	next := []byte("0")
 	c := b.client(sess)
@@ -222,7 +222,7 @@ func (b *gearsBackend) KeysRead(sess *host.Session, cursor, pattern []byte, noSc
 		return abi.Error("ERR " + err.Error()).Encode()
 	}
 encode:
-	if !noScan && string(next) != "0" {
+	if readAhead && !noScan && string(next) != "0" {
 		c.keysNext = prefetchKeys(b.server().db, c.DB, next, pattern, readValue)
 	}
 	out := make([]byte, 0, 64*len(recs)+32)

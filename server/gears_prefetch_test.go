@@ -31,6 +31,9 @@ def f(r):
         time.sleep(0.05)
         execute('set', 'pf:1500', 'changed')
 GB().foreach(f).filter(lambda r: r['key'] == 'pf:1500').map(lambda r: r['value']).run('pf:*')`, `[["changed"] []]`},
+		// inside atomic() the lock stays held: no read-ahead, no wait for one
+		{"atomic", "", `with atomic():
+    GB().count().run('pf:*')`, `[["3000"] []]`},
 		{"expiry", "pexpire pf:1600 100", `import time
 def f(r):
     if r['key'] == 'pf:0000':

@@ -193,17 +193,34 @@ func (b *gearsBackend) Execute(sess *host.Session, args [][]byte) []byte {
 // KeysRead serves one KeysReader batch: [next-cursor, [[key, type, value]...]]
 // (recordValue's shapes), encoded straight from the records.
 func (b *gearsBackend) KeysRead(sess *host.Session, cursor, pattern []byte, noScan, readValue, readAhead bool) []byte {
-	var recs []storage.Record
-	next := []byte("0")
 	c := b.client(sess)
-	if p := c.keysNext; p != nil {
-		c.keysNext = nil
-		if r, n, ok := p.take(b.server().db, c.DB, cursor, pattern, noScan, readValue); ok {
-			recs, next = r, n
-			goto encode
+	kdb := b.server().db
+	recs, next, ok := c.keysNext.take(kdb, c.DB, cursor, pattern, noScan, readValue)
+	c.keysNext = nil
+	if !ok {
+		var err error
+		if recs, next, err = b.readKeys(sess, cursor, pattern, noScan, readValue); err != nil {
+			return abi.Error("ERR " + err.Error()).Encode()
 		}
 	}
-	if err := b.readTx(sess, func(tx *storage.Tx) error {
+	if readAhead && !noScan && string(next) != "0" {
+		c.keysNext = prefetchKeys(kdb, c.DB, next, pattern, readValue)
+	}
+	out := make([]byte, 0, 64*len(recs)+32)
+	out = append(out, "*2\r\n"...)
+	out = abi.AppendValue(out, abi.Bulk(next))
+	out = appendHeader(out, '*', len(recs))
+	for i := range recs {
+		out = appendRecord(out, &recs[i])
+	}
+	return out
+}
+
+// readKeys reads one KeysReader batch now: the records and the next cursor.
+func (b *gearsBackend) readKeys(sess *host.Session, cursor, pattern []byte, noScan, readValue bool) ([]storage.Record, []byte, error) {
+	var recs []storage.Record
+	next := []byte("0")
+	err := b.readTx(sess, func(tx *storage.Tx) error {
 		if noScan {
 			r, err := tx.ReadRecord(pattern, readValue)
 			if err == nil {
@@ -218,21 +235,8 @@ func (b *gearsBackend) KeysRead(sess *host.Session, cursor, pattern []byte, noSc
 		nc, rs, err := tx.ScanRecords(cur, pattern, keysBatch, readValue)
 		recs, next = rs, strconv.AppendUint(nil, nc, 10)
 		return err
-	}); err != nil {
-		return abi.Error("ERR " + err.Error()).Encode()
-	}
-encode:
-	if readAhead && !noScan && string(next) != "0" {
-		c.keysNext = prefetchKeys(b.server().db, c.DB, next, pattern, readValue)
-	}
-	out := make([]byte, 0, 64*len(recs)+32)
-	out = append(out, "*2\r\n"...)
-	out = abi.AppendValue(out, abi.Bulk(next))
-	out = appendHeader(out, '*', len(recs))
-	for i := range recs {
-		out = appendRecord(out, &recs[i])
-	}
-	return out
+	})
+	return recs, next, err
 }
 
 // readTx runs a gears reader's reads for sess in one Tx (no keymiss

@@ -66,8 +66,11 @@ func prefetchKeys(kdb *storage.DB, db int, cursor, pattern []byte, readValue boo
 }
 
 // take returns the batch if it is the one asked for and still what a read
-// would return; the caller holds the keyspace lock.
+// would return (false for a nil p); the caller holds the keyspace lock.
 func (p *keysPrefetch) take(kdb *storage.DB, db int, cursor, pattern []byte, noScan, readValue bool) ([]storage.Record, []byte, bool) {
+	if p == nil {
+		return nil, nil, false
+	}
 	select {
 	case <-p.done:
 	default:

@@ -2,7 +2,6 @@ package server
 
 import (
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -67,16 +66,12 @@ GB('CommandReader').map(add_last_modified).register(hook='hset', keyprefix='h:',
 		t.Errorf("call_next outside a hook: %s", got)
 	}
 	// registration errors
-	for code, want := range map[string]string{
+	pyexecErrors(t, c, map[string]string{
 		"GB('CommandReader').register(hook='nosuch')":                     "Can not override an unexisting command",
 		"GB('CommandReader').register(hook='multi')":                      "Can not override a command which are not allowed inside a script",
 		"GB('CommandReader').register(hook='zunionstore', keyprefix='a')": "Can not override a command with moveable keys by key prefix",
 		"GB('CommandReader').register(hook='hset', keyprefix=1)":          "keyprefix argument is not string",
-	} {
-		if got := c.pyexec(code); !strings.Contains(got, want) {
-			t.Errorf("%s: got %s, want %s", code, got, want)
-		}
-	}
+	})
 	dump := c.do("rg.dumpregistrations")
 	if !strings.Contains(dump, `"args" ["trigger" "hset" "inorder" (integer) 0]`) {
 		t.Errorf("dumpregistrations: no hook args:\n%s", dump)
@@ -92,21 +87,14 @@ func TestAsyncHookAndStackingRule(t *testing.T) {
 	if got := c.pyexec(code, "ID", "ahook"); got != "OK" {
 		t.Fatal(got)
 	}
-	var wg sync.WaitGroup
-	for i := 0; i < 4; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			cc := dial(t, s)
-			for j := 0; j < 20; j++ {
-				if got := cc.do("set n:x 3"); got != `"OK"` {
-					t.Errorf("hooked set: %s", got)
-					return
-				}
+	parallel(t, s, 4, func(_ int, cc *conn) {
+		for j := 0; j < 20; j++ {
+			if got := cc.do("set n:x 3"); got != `"OK"` {
+				t.Errorf("hooked set: %s", got)
+				return
 			}
-		}()
-	}
-	wg.Wait()
+		}
+	})
 	runSteps(t, c, []step{
 		{"get n:x", `"30"`},
 		{"multi", "OK"},

@@ -3,7 +3,6 @@ package server
 import (
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -68,7 +67,7 @@ func TestKeysReaderRegister(t *testing.T) {
 		t.Errorf("unregistered registration still fires: llen = %s", got)
 	}
 	// argument checks
-	for code, want := range map[string]string{
+	pyexecErrors(t, c, map[string]string{
 		"GB().register(mode='x')":                                          "unknown execution mode",
 		"GB().register(mode=1)":                                            "execution mode must be a string",
 		"GB().register(keyTypes=['nope'])":                                 "unknown key type",
@@ -79,11 +78,7 @@ func TestKeysReaderRegister(t *testing.T) {
 		"GB('CommandReader').register(trigger=1)":                          "trigger argument is not string",
 		"GB('CommandReader').register(trigger='t', hook='hset')":           "trigger argument can not be given with keyprefix or hook",
 		"GB('StreamReader').register(mode='sync', onFailedPolicy='abort')": "ExecutionMode sync can only be combined with OnFailedPolicy Continue",
-	} {
-		if got := c.pyexec(code); !strings.Contains(got, want) {
-			t.Errorf("%s: %s, want %q", code, got, want)
-		}
-	}
+	})
 }
 
 func TestSyncRegistration(t *testing.T) {
@@ -201,21 +196,14 @@ GB().foreach(busy).register(prefix='async:*')`
 		t.Fatal(got)
 	}
 	runSteps(t, c, []step{{"set async:go 1", "OK"}})
-	var wg sync.WaitGroup
-	for w := 0; w < 4; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			cc := dial(t, s)
-			for i := 0; i < 100; i++ {
-				if got := cc.do(fmt.Sprintf("set sync:%d x", i)); got != "OK" {
-					t.Errorf("set: %s", got)
-					return
-				}
+	parallel(t, s, 4, func(_ int, cc *conn) {
+		for i := 0; i < 100; i++ {
+			if got := cc.do(fmt.Sprintf("set sync:%d x", i)); got != "OK" {
+				t.Errorf("set: %s", got)
+				return
 			}
-		}()
-	}
-	wg.Wait()
+		}
+	})
 	runSteps(t, c, []step{{"get synced", `"400"`}})
 	waitUntil(t, c, "get busy", `"3000"`)
 }

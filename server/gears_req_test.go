@@ -12,7 +12,6 @@ import (
 	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -312,23 +311,16 @@ func TestRequirementsIsolationUpgradeRestart(t *testing.T) {
 		t.Fatal(got)
 	}
 	// both versions live side by side, triggered concurrently
-	var wg sync.WaitGroup
-	for i := 0; i < 4; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			cc := dial(t, s)
-			for j := 0; j < 10; j++ {
-				if got := cc.do("rg.trigger v1"); got != `["1.0"]` {
-					t.Errorf("v1: %s", got)
-				}
-				if got := cc.do("rg.trigger v2"); got != `["2.0"]` {
-					t.Errorf("v2: %s", got)
-				}
+	parallel(t, s, 4, func(_ int, cc *conn) {
+		for j := 0; j < 10; j++ {
+			if got := cc.do("rg.trigger v1"); got != `["1.0"]` {
+				t.Errorf("v1: %s", got)
 			}
-		}()
-	}
-	wg.Wait()
+			if got := cc.do("rg.trigger v2"); got != `["2.0"]` {
+				t.Errorf("v2: %s", got)
+			}
+		}
+	})
 	sessions := c.do("rg.pydumpsessions")
 	for _, want := range []string{`"ID" "one"`, `"requirements" ["alpha==1.0"]`, `"requirements" ["alpha>=1"]`} {
 		if !strings.Contains(sessions, want) {

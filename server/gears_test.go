@@ -3,7 +3,6 @@ package server
 import (
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 )
@@ -13,6 +12,16 @@ func (c *conn) pyexec(code string, extra ...string) string {
 	c.t.Helper()
 	c.send(append([]string{"RG.PYEXECUTE", code}, extra...)...)
 	return c.read()
+}
+
+// pyexecErrors runs each script and checks that its reply holds the text.
+func pyexecErrors(t *testing.T, c *conn, want map[string]string) {
+	t.Helper()
+	for code, w := range want {
+		if got := c.pyexec(code); !strings.Contains(got, w) {
+			t.Errorf("%s: got %s, want %q", code, got, w)
+		}
+	}
 }
 
 func TestPyExecuteOptions(t *testing.T) {
@@ -207,16 +216,8 @@ def f():
             break
     yield 'saw-other' if seen else 'alone'
 GB('PythonReader').run(f)`
-	var wg sync.WaitGroup
 	got := make([]string, 2)
-	for i := range got {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			got[i] = dial(t, s).pyexec(code)
-		}()
-	}
-	wg.Wait()
+	parallel(t, s, len(got), func(i int, cc *conn) { got[i] = cc.pyexec(code) })
 	for i, g := range got {
 		if g != `[["saw-other"] []]` {
 			t.Errorf("session %d: %s", i, g)

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 	"unicode"
@@ -59,6 +60,20 @@ func dial(t testing.TB, s *Server) *conn {
 	must(t, err)
 	t.Cleanup(func() { c.Close() })
 	return &conn{t: t, c: c, rd: bufio.NewReader(c)}
+}
+
+// parallel runs fn on n new connections at once and waits for all.
+func parallel(t testing.TB, s *Server, n int, fn func(i int, c *conn)) {
+	t.Helper()
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			fn(i, dial(t, s))
+		}()
+	}
+	wg.Wait()
 }
 
 // splitCmd splits a command line into words; "..." groups, \" escapes.

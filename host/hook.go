@@ -193,17 +193,8 @@ func (g *Gears) RunHook(ctx context.Context, r *Registration, args [][]byte, inM
 	if r.Mode == "sync" {
 		return g.runSync(r, args, Origin{Link: link, NoAsync: inMulti})
 	}
-	if !r.InOrder { // a fresh worker per call, as triggers
-		return g.runRegistered(ctx, r, bulks(args), Origin{Link: link})
-	}
-	ch := make(chan *Execution, 1)
-	r.enqueue(regItem{fields: args, result: ch, link: link})
-	select {
-	case e, ok := <-ch:
-		if ok {
-			return e
-		}
-	case <-ctx.Done():
+	if e, _ := g.runCalled(ctx, r, args, link); e != nil {
+		return e
 	}
 	e := g.newRegExecution(r)
 	e.finishWith(nil, "hook registration was removed")
@@ -257,11 +248,7 @@ func (s *Session) getCommand() []byte {
 	if e == nil || e.link == nil {
 		return errorReply("Can not get command ctx")
 	}
-	out := make([]abi.Value, len(e.link.Args))
-	for i, a := range e.link.Args {
-		out[i] = abi.Bulk(a)
-	}
-	return abi.Array(out...).Encode()
+	return abi.Array(bulks(e.link.Args)...).Encode()
 }
 
 // overrideReply serves override_reply(value): reply is the value as RESP.

@@ -246,16 +246,27 @@ func (g *Gears) Trigger(ctx context.Context, caller *Session, name string, args 
 	if r.Mode == "sync" {
 		return nil, errNeedLock
 	}
+	e, err := g.runCalled(ctx, r, fields, nil)
+	if err == nil && e == nil {
+		err = ErrorReply("ERR subcommand not found")
+	}
+	return e, err
+}
+
+// runCalled runs an execution a client's command called for (a trigger,
+// a hook): here, as RedisGears gives every call a fresh worker, or, for
+// inorder registrations, on the registration's worker while the caller
+// waits. nil, nil if the registration went away meanwhile.
+func (g *Gears) runCalled(ctx context.Context, r *Registration, fields [][]byte, link *Link) (*Execution, error) {
 	if !r.InOrder {
-		// RedisGears gives every trigger a fresh worker: run it here.
-		return g.runRegistered(ctx, r, bulks(fields), Origin{}), nil
+		return g.runRegistered(ctx, r, bulks(fields), Origin{Link: link}), nil
 	}
 	ch := make(chan *Execution, 1)
-	r.enqueue(regItem{fields: fields, result: ch})
+	r.enqueue(regItem{fields: fields, result: ch, link: link})
 	select {
 	case e, ok := <-ch:
 		if !ok {
-			return nil, ErrorReply("ERR subcommand not found")
+			return nil, nil
 		}
 		return e, nil
 	case <-ctx.Done():

@@ -94,12 +94,6 @@ func (g *Gears) reindex() {
 	g.regs.idx.Store(idx)
 }
 
-// Hooked reports whether cmd (lower case) has hooks.
-func (g *Gears) Hooked(cmd string) bool {
-	idx := g.regs.idx.Load()
-	return idx != nil && len(idx.hooks[cmd]) > 0
-}
-
 // Linked reports whether KeysReader registrations watch cmd's client.
 func (g *Gears) Linked(cmd string) bool {
 	idx := g.regs.idx.Load()

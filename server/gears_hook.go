@@ -22,18 +22,16 @@ func (s *Server) callClient(c *Client, cmd *Command, args [][]byte, w *Writer) {
 		s.call(c, cmd, args, w, false)
 		return
 	}
-	if g.Hooked(cmd.Name) {
-		if r := g.FindHook(cmd.Name, args); r != nil {
-			if r.Mode == "sync" {
-				s.db.Lock()
-				e := g.RunHook(context.Background(), r, args, false)
-				s.db.Unlock()
-				w.Raw(host.HookReply(e))
-				return
-			}
-			w.Raw(host.HookReply(g.RunHook(context.Background(), r, args, false)))
+	if r := g.FindHook(cmd.Name, args); r != nil {
+		if r.Mode == "sync" {
+			s.db.Lock()
+			e := g.RunHook(context.Background(), r, args, false)
+			s.db.Unlock()
+			w.Raw(host.HookReply(e))
 			return
 		}
+		w.Raw(host.HookReply(g.RunHook(context.Background(), r, args, false)))
+		return
 	}
 	if !g.Linked(cmd.Name) {
 		s.call(c, cmd, args, w, false)
@@ -55,7 +53,7 @@ func (s *Server) callClient(c *Client, cmd *Command, args [][]byte, w *Writer) {
 // only sync hooks may run there. It reports whether a hook took it.
 func (s *Server) hookInMulti(cl *Client, q queued, w *Writer) bool {
 	g := s.gearsIfReady()
-	if g == nil || !g.Hooked(q.cmd.Name) {
+	if g == nil {
 		return false
 	}
 	r := g.FindHook(q.cmd.Name, q.args)

@@ -89,49 +89,60 @@ func (tx *Tx) scanStart(cursor uint64) ([]byte, bool) {
 // Scan iterates the keys of the Tx's database from an opaque cursor.
 // It returns the next cursor (0 when done) and the matching keys.
 func (tx *Tx) Scan(cursor uint64, o ScanOptions) (uint64, [][]byte, error) {
+	var keys [][]byte
+	next, err := tx.scanPage(cursor, o.Count, func(k, v []byte) error {
+		m, err := decodeMeta(v)
+		switch {
+		case err != nil:
+			return err
+		case m.ExpireAt != 0 && m.ExpireAt <= tx.now,
+			o.Type != TypeNone && m.Type != o.Type,
+			o.Match != nil && !Match(o.Match, k, false):
+			return nil
+		}
+		keys = append(keys, append([]byte(nil), k...))
+		return nil
+	})
+	if err != nil {
+		return 0, nil, err
+	}
+	return next, keys, nil
+}
+
+// scanPage visits about count meta records (10 if count <= 0) of the Tx's
+// database from cursor (0 = start) and returns the next page's cursor (0:
+// none). k and v are valid during the visit only; an error ends the page.
+func (tx *Tx) scanPage(cursor uint64, count int, visit func(k, v []byte) error) (uint64, error) {
 	start, ok := tx.scanStart(cursor)
 	if !ok {
-		return 0, nil, nil // unknown cursor: like Redis, an empty final page
+		return 0, nil // unknown cursor: like Redis, an empty final page
 	}
-	if o.Count <= 0 {
-		o.Count = 10
+	if count <= 0 {
+		count = 10
 	}
 	it := tx.iter(start, []byte{prefixMeta, byte(tx.DB) + 1})
-	var keys [][]byte
 	var last []byte
-	n := 0
-	more := false
+	n, more := 0, false
+	var err error
 	for ok := it.First(); ok; ok = it.Next() {
-		if n >= o.Count {
+		if n >= count {
 			more = true
 			break
 		}
 		n++
 		k := it.Key()[2:]
 		last = append(last[:0], k...)
-		m, err := decodeMeta(it.Value())
-		if err != nil {
-			it.Close()
-			return 0, nil, err
+		if err = visit(k, it.Value()); err != nil {
+			break
 		}
-		if m.ExpireAt != 0 && m.ExpireAt <= tx.now {
-			continue
-		}
-		if o.Type != TypeNone && m.Type != o.Type {
-			continue
-		}
-		if o.Match != nil && !Match(o.Match, k, false) {
-			continue
-		}
-		keys = append(keys, append([]byte(nil), k...))
 	}
-	if err := it.Close(); err != nil {
-		return 0, nil, err
+	if cerr := it.Close(); err == nil {
+		err = cerr
 	}
-	if !more {
-		return 0, keys, nil
+	if err != nil || !more {
+		return 0, err
 	}
-	return tx.db.saveCursor(last), keys, nil
+	return tx.db.saveCursor(last), nil
 }
 
 func (db *DB) saveCursor(after []byte) uint64 {

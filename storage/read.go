@@ -60,38 +60,15 @@ func (tx *Tx) readElems(key []byte, t Type, version uint64) ([][]byte, error) {
 // value) straight from the meta records it iterates. Hashes and lists are
 // read as ReadRecord does.
 func (tx *Tx) ScanRecords(cursor uint64, match []byte, count int, readValue bool) (uint64, []Record, error) {
-	start, ok := tx.scanStart(cursor)
-	if !ok {
-		return 0, nil, nil // unknown cursor: an empty final page
-	}
-	if count <= 0 {
-		count = 10
-	}
-	it := tx.iter(start, []byte{prefixMeta, byte(tx.DB) + 1})
 	var recs []Record
-	var last []byte
-	n := 0
-	more := false
-	var err error
-	for ok := it.First(); ok; ok = it.Next() {
-		if n >= count {
-			more = true
-			break
-		}
-		n++
-		k := it.Key()[2:]
-		last = append(last[:0], k...)
-		v := it.Value()
+	next, err := tx.scanPage(cursor, count, func(k, v []byte) error {
 		if len(v) < metaHeaderLen || v[1] != encodingVersion {
-			_, err = decodeMeta(v) // the same error as everywhere else
-			break
+			_, err := decodeMeta(v) // the same error as everywhere else
+			return err
 		}
 		exp := int64(binary.BigEndian.Uint64(v[2:]))
-		if exp != 0 && exp <= tx.now {
-			continue
-		}
-		if match != nil && !Match(match, k, false) {
-			continue
+		if exp != 0 && exp <= tx.now || match != nil && !Match(match, k, false) {
+			return nil
 		}
 		r := Record{Key: append([]byte(nil), k...), Type: Type(v[0]), Expires: exp}
 		if readValue {
@@ -99,22 +76,17 @@ func (tx *Tx) ScanRecords(cursor uint64, match []byte, count int, readValue bool
 			case TypeString:
 				r.Value = append([]byte{}, v[metaHeaderLen:]...)
 			case TypeHash, TypeList:
-				r.Elems, err = tx.readElems(r.Key, r.Type, binary.BigEndian.Uint64(v[10:]))
+				var err error
+				if r.Elems, err = tx.readElems(r.Key, r.Type, binary.BigEndian.Uint64(v[10:])); err != nil {
+					return err
+				}
 			}
 		}
-		if err != nil {
-			break
-		}
 		recs = append(recs, r)
-	}
-	if cerr := it.Close(); err == nil {
-		err = cerr
-	}
+		return nil
+	})
 	if err != nil {
 		return 0, nil, err
 	}
-	if !more {
-		return 0, recs, nil
-	}
-	return tx.db.saveCursor(last), recs, nil
+	return next, recs, nil
 }

@@ -918,6 +918,16 @@ func (o *groupOp) pelDel(p *PendingEntry) error {
 	return o.pelAdjust(p.Consumer, -1)
 }
 
+// pelRange reads the PEL entries in [start, end] by id, in one scan.
+func (o *groupOp) pelRange(start, end StreamID) (map[StreamID]*PendingEntry, error) {
+	pending := map[StreamID]*PendingEntry{}
+	err := o.pelScan(start, end, nil, func(p *PendingEntry) bool {
+		pending[p.ID] = p
+		return true
+	})
+	return pending, err
+}
+
 // pelScan calls fn for the PEL entries in [start, end] (of one consumer
 // when consumer is non-nil) until fn returns false.
 func (o *groupOp) pelScan(start, end StreamID, consumer []byte, fn func(p *PendingEntry) bool) error {
@@ -1250,14 +1260,7 @@ func (tx *Tx) XReadGroup(key []byte, a XReadGroupArgs) (entries []StreamEntry, s
 	// those (a point read per entry costs far more).
 	var pending map[StreamID]*PendingEntry
 	if len(entries) > 0 && !a.NoAck {
-		err = g.pelScan(entries[0].ID, entries[len(entries)-1].ID, nil, func(p *PendingEntry) bool {
-			if pending == nil {
-				pending = map[StreamID]*PendingEntry{}
-			}
-			pending[p.ID] = p
-			return true
-		})
-		if err != nil {
+		if pending, err = g.pelRange(entries[0].ID, entries[len(entries)-1].ID); err != nil {
 			return nil, false, true, err
 		}
 	}
@@ -1306,11 +1309,8 @@ func (tx *Tx) XAck(key, group []byte, ids []StreamID) (int64, error) {
 			}
 		}
 		if g.g.Pending <= uint64(4*len(ids)) {
-			pending = map[StreamID]*PendingEntry{}
-			if err := g.pelScan(lo, hi, nil, func(p *PendingEntry) bool {
-				pending[p.ID] = p
-				return true
-			}); err != nil {
+			var err error
+			if pending, err = g.pelRange(lo, hi); err != nil {
 				return 0, err
 			}
 		}

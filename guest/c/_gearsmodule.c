@@ -507,27 +507,45 @@ decode(reader *r, int depth)
     }
 }
 
-/* host call with a RESP request; returns the decoded reply */
+/* decode a whole frame: one value and nothing after it */
 static PyObject *
-call_decoded(const char **head, int nhead, PyObject *const *items, Py_ssize_t nitems)
+decode_all(const char *p, Py_ssize_t n)
 {
-    Py_ssize_t reqlen, replen;
-    char *req = encode_request(head, nhead, items, nitems, &reqlen);
-    if (req == NULL) {
-        return NULL;
-    }
-    char *rep;
-    int rc = host_call(req, reqlen, &rep, &replen);
-    PyMem_Free(req);
-    if (rc < 0) {
-        return NULL;
-    }
-    reader r = {rep, rep + replen};
+    reader r = {p, p + n};
     PyObject *res = decode(&r, 0);
     if (res != NULL && r.p != r.end) {
         Py_CLEAR(res);
         protocol_error("trailing bytes");
     }
+    return res;
+}
+
+/* host call with a RESP request (head, then items): the raw reply in *rep
+ * (PyMem_Free it) */
+static int
+call_request(const char **head, int nhead, PyObject *const *items, Py_ssize_t nitems,
+             char **rep, Py_ssize_t *replen)
+{
+    Py_ssize_t reqlen;
+    char *req = encode_request(head, nhead, items, nitems, &reqlen);
+    if (req == NULL) {
+        return -1;
+    }
+    int rc = host_call(req, reqlen, rep, replen);
+    PyMem_Free(req);
+    return rc;
+}
+
+/* host call with a RESP request; returns the decoded reply */
+static PyObject *
+call_decoded(const char **head, int nhead, PyObject *const *items, Py_ssize_t nitems)
+{
+    char *rep;
+    Py_ssize_t replen;
+    if (call_request(head, nhead, items, nitems, &rep, &replen) < 0) {
+        return NULL;
+    }
+    PyObject *res = decode_all(rep, replen);
     PyMem_Free(rep);
     return res;
 }
@@ -544,12 +562,7 @@ gears_decode(PyObject *module, PyObject *arg)
     if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0) {
         return NULL;
     }
-    reader r = {(const char *)view.buf, (const char *)view.buf + view.len};
-    PyObject *res = decode(&r, 0);
-    if (res != NULL && r.p != r.end) {
-        Py_CLEAR(res);
-        protocol_error("trailing bytes");
-    }
+    PyObject *res = decode_all((const char *)view.buf, view.len);
     PyBuffer_Release(&view);
     return res;
 }
@@ -685,15 +698,9 @@ gears_keys_read(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     }
     static const char *head[] = {"keys_read"};
     PyObject *items[4] = {args[0], args[1], noScan ? g_s_one : g_s_zero, readValue ? g_s_one : g_s_zero};
-    Py_ssize_t reqlen, replen;
-    char *req = encode_request(head, 1, items, 4, &reqlen);
-    if (req == NULL) {
-        return NULL;
-    }
     char *rep;
-    int rc = host_call(req, reqlen, &rep, &replen);
-    PyMem_Free(req);
-    if (rc < 0) {
+    Py_ssize_t replen;
+    if (call_request(head, 1, items, 4, &rep, &replen) < 0) {
         return NULL;
     }
     reader r = {rep, rep + replen};

@@ -185,6 +185,7 @@ class GearsBuilder:
             raise GearsError('unknown execution mode')
         ex = _Execution(self.realReader, reader, list(self.steps), self.desc)
         eid = hostcall('exec_create', self.realReader, self.desc or '', ex.plan_frame())
+        eid = eid.decode() if isinstance(eid, bytes) else eid
         _pending[eid] = ex
         _state['runs'] += 1
         return eid
@@ -234,11 +235,21 @@ def _make_reader(name, arg, kwargs):
     raise GearsError('Given reader do not support run or not exists')
 
 
+def _str(b):
+    if b is None:
+        return None
+    try:
+        return b.decode('utf-8')
+    except UnicodeDecodeError:
+        return bytearray(b)
+
+
 def _keys_reader(pattern, noScan, readValue):
     """KeysReader records: one host call per batch of keys, whose record
     dicts _gears.keys_read builds in C; chain hands them out with no Python
     frame per record."""
-    return itertools.chain.from_iterable(_keys_batches(pattern, noScan, readValue))
+    from itertools import chain
+    return chain.from_iterable(_keys_batches(pattern, noScan, readValue))
 
 
 def _keys_batches(pattern, noScan, readValue):

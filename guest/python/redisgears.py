@@ -30,10 +30,58 @@ def _resp(*args):
 
 
 def hostcall(*args):
-    """Call the host and decode its RESP3 reply in C, with execute()'s
-    conversions (bulks to str, or bytearray when not UTF-8; an error reply
-    raises GearsError)."""
-    return _gears.decode(_gears.call(_resp(*args)))
+    """Call the host and decode its RESP3 reply (errors raise GearsError)."""
+    return _decode(_gears.call(_resp(*args)))
+
+
+def _decode(buf):
+    v, _ = _parse(buf, 0)
+    return v
+
+
+def _parse(b, i):
+    t = b[i:i + 1]
+    j = b.index(b'\r\n', i)
+    line = b[i + 1:j]
+    i = j + 2
+    if t in (b'+',):
+        return line.decode(), i
+    if t == b'-':
+        raise GearsError(line.decode('utf-8', 'replace'))
+    if t == b':':
+        return int(line), i
+    if t == b',':
+        return float(line), i
+    if t == b'#':
+        return line == b't', i
+    if t == b'_':
+        return None, i
+    if t in (b'$', b'='):
+        n = int(line)
+        if n < 0:
+            return None, i
+        s = b[i:i + n]
+        if t == b'=':
+            s = s[4:]
+        return s, i + n + 2
+    if t in (b'*', b'~', b'>'):
+        n = int(line)
+        if n < 0:
+            return None, i
+        out = []
+        for _ in range(n):
+            v, i = _parse(b, i)
+            out.append(v)
+        return out, i
+    if t == b'%':
+        n = int(line)
+        out = {}
+        for _ in range(n):
+            k, i = _parse(b, i)
+            v, i = _parse(b, i)
+            out[k] = v
+        return out, i
+    raise GearsError('bad reply from host: %r' % t)
 
 
 def log(msg, level='notice'):
@@ -51,7 +99,7 @@ def config_get(key):
     if not isinstance(key, str):
         raise GearsError('key argument must be a string')
     v = hostcall('config_get', key)
-    return v.decode('utf-8', 'replace') if isinstance(v, bytearray) else v
+    return None if v is None else v.decode('utf-8', 'replace')
 
 
 def getMyHashTag():
@@ -79,12 +127,13 @@ class atomicCtx:
 def callNext(*args):
     """Inside a command hook: run the next hook of the chain, or the real
     command, with args (without the command name)."""
-    return hostcall('hook_next', *args)
+    return _gears.decode(_gears.call(_resp('hook_next', *args)))
 
 
 def getCommand():
     """The arguments of the client command linked to this execution."""
-    return hostcall('get_command')
+    from gearsapi import _str
+    return [_str(a) for a in hostcall('get_command')]
 
 
 def overrideReply(value):

@@ -248,8 +248,7 @@ def _keys_reader(pattern, noScan, readValue):
     """KeysReader records: one host call per batch of keys, whose record
     dicts _gears.keys_read builds in C; chain hands them out with no Python
     frame per record."""
-    from itertools import chain
-    return chain.from_iterable(_keys_batches(pattern, noScan, readValue))
+    return itertools.chain.from_iterable(_keys_batches(pattern, noScan, readValue))
 
 
 def _keys_batches(pattern, noScan, readValue):

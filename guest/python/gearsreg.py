@@ -138,6 +138,12 @@ def _run(payload):
     reg = _regs[parts[0]]
     flags = parts[1]
     reader = reg.reader
+    if reader == 'StreamReader':
+        recs = [{'key': key, 'id': eid, 'value': {fv[i]: fv[i + 1] for i in range(0, len(fv), 2)}}
+                for key, eid, fv in parts[2]]
+        ex = gearsapi._Execution(reader, lambda: iter(recs), reg.steps, reg.desc, flags & 1 == 1, reg.layout)
+        results, errors = ex.run(flags & 2 == 2, flags & 4 == 4)
+        return b''.join(gearsapi._results_reply(results, errors))
     if reader == 'KeysReader':
         if reg.readValue:
             t, v = parts[4], parts[5]
@@ -148,22 +154,15 @@ def _run(payload):
             rec = {'key': parts[2], 'value': v, 'type': t, 'event': parts[3]}
         else:
             rec = {'key': parts[2], 'event': parts[3]}
-    elif reader == 'StreamReader':
-        recs = [{'key': key, 'id': eid, 'value': {fv[i]: fv[i + 1] for i in range(0, len(fv), 2)}}
-                for key, eid, fv in parts[2]]
     else:
         rec = parts[2:]
-    if reader == 'StreamReader':
-        ex = gearsapi._Execution(reader, lambda: iter(recs), reg.steps, reg.desc, flags & 1 == 1, reg.layout)
-        results, errors = ex.run(flags & 2 == 2, flags & 4 == 4)
-    else:
-        free = reg.free
-        ex = free.pop() if free else gearsapi._Execution(reader, None, reg.steps, reg.desc, True, reg.layout)
-        ex.step_ctx.allowed = ex.no_async_ctx.allowed = flags & 1 == 1
-        try:
-            results, errors = ex.run_one(rec, flags & 2 == 2, flags & 4 == 4)
-        finally:
-            free.append(ex)
+    free = reg.free
+    ex = free.pop() if free else gearsapi._Execution(reader, None, reg.steps, reg.desc, True, reg.layout)
+    ex.step_ctx.allowed = ex.no_async_ctx.allowed = flags & 1 == 1
+    try:
+        results, errors = ex.run_one(rec, flags & 2 == 2, flags & 4 == 4)
+    finally:
+        free.append(ex)
     return b''.join(gearsapi._results_reply(results, errors))
 
 

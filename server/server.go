@@ -327,14 +327,20 @@ func timeoutReply(ctx *Ctx, b *blockReq) {
 }
 
 // runTx runs r in a keyspace transaction and commits it; before unlocking
-// it calls locked. It returns the events to deliver.
-func (s *Server) runTx(ctx *Ctx, r Runner, locked func()) ([]storage.Event, bool) {
-	mark := ctx.W.Len()
-	held := ctx.C.lockHeld
-	if !held {
-		s.db.Lock()
-		defer s.db.Unlock()
+// it calls locked. It returns the events to deliver. A client's
+// transaction may run on another client's goroutine (storage.DB.Combine):
+// the client waits meanwhile, and r only touches its own ctx.
+func (s *Server) runTx(ctx *Ctx, r Runner, locked func()) (evs []storage.Event, ok bool) {
+	if ctx.C.lockHeld {
+		return s.txLocked(ctx, r, locked)
 	}
+	s.db.Combine(func() { evs, ok = s.txLocked(ctx, r, locked) })
+	return evs, ok
+}
+
+// txLocked is runTx's body, under the keyspace lock.
+func (s *Server) txLocked(ctx *Ctx, r Runner, locked func()) ([]storage.Event, bool) {
+	mark := ctx.W.Len()
 	tx := s.db.Begin(ctx.C.DB)
 	tx.Cmd = ctx.Cmd.Name
 	ctx.Tx = tx

@@ -43,7 +43,7 @@ type DB struct {
 	pdb    *pebble.DB
 	log    *slog.Logger
 	now    func() int64
-	mu     sync.Mutex // the keyspace lock
+	mu     keyLock // the keyspace lock (lock.go)
 	fsync  string
 	wo     *pebble.WriteOptions
 	stopc  chan struct{}
@@ -100,7 +100,7 @@ func Open(dir string, opt Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open pebble %s: %w", dir, err)
 	}
-	db := &DB{pdb: pdb, log: opt.Logger, now: opt.Now, stopc: make(chan struct{}), subs: map[int]func([]Event){}}
+	db := &DB{pdb: pdb, log: opt.Logger, now: opt.Now, mu: newKeyLock(), stopc: make(chan struct{}), subs: map[int]func([]Event){}}
 	if err := db.SetFsync(opt.Fsync); err != nil {
 		pdb.Close()
 		return nil, err
@@ -147,8 +147,8 @@ func (db *DB) Fsync() string { return db.fsync }
 func (db *DB) Close() error {
 	close(db.stopc)
 	db.doneWG.Wait()
-	db.mu.Lock()
-	defer db.mu.Unlock()
+	db.mu.lock()
+	defer db.mu.unlock()
 	if err := db.pdb.LogData(nil, pebble.Sync); err != nil {
 		db.log.Warn("final wal sync", "err", err)
 	}
@@ -156,13 +156,21 @@ func (db *DB) Close() error {
 }
 
 // Lock takes the keyspace lock. Every Tx runs under it.
-func (db *DB) Lock() { db.mu.Lock() }
+func (db *DB) Lock() { db.mu.lock() }
 
 // Unlock releases the keyspace lock.
-func (db *DB) Unlock() { db.mu.Unlock() }
+func (db *DB) Unlock() { db.mu.unlock() }
 
 // TryLock tries to take the keyspace lock without waiting.
-func (db *DB) TryLock() bool { return db.mu.TryLock() }
+func (db *DB) TryLock() bool { return db.mu.tryLock() }
+
+// Combine runs fn under the keyspace lock and returns once it has run:
+// on this goroutine if the lock is free, and then also the functions other
+// Combine callers queued meanwhile; else on the goroutine that holds the
+// lock, if that is a Combine caller, or here once this caller gets it. fn
+// must not depend on the goroutine it runs on; a panic in fn is raised in
+// the caller.
+func (db *DB) Combine(fn func()) { db.mu.combine(fn) }
 
 // Gen is the keyspace's write generation: it changes with every commit
 // that writes. Read it under the keyspace lock.
@@ -224,9 +232,9 @@ func (db *DB) publishSubs() {
 // SetLockedHook sets fn to see the events of background work (expiry)
 // while the keyspace lock is still held; command paths call their own.
 func (db *DB) SetLockedHook(fn func([]Event)) {
-	db.mu.Lock() // the sweep reads it under the keyspace lock
+	db.mu.lock() // the sweep reads it under the keyspace lock
 	db.lockedHook = fn
-	db.mu.Unlock()
+	db.mu.unlock()
 }
 
 // Deliver hands events to the subscribers. Callers invoke it after Commit,

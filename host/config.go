@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // GearsKey is a built-in gears configuration key (RG.CONFIGGET/SET).
@@ -50,13 +51,21 @@ type GearsConfig struct {
 	mu    sync.RWMutex
 	vals  map[string]string // built-in, by canonical name
 	extra map[string]string
+	// ints are the numeric built-ins, parsed: every execution reads
+	// several of them. The map itself never changes after NewGearsConfig.
+	ints map[string]*atomic.Int64
 }
 
 // NewGearsConfig returns the defaults.
 func NewGearsConfig() *GearsConfig {
-	c := &GearsConfig{vals: map[string]string{}, extra: map[string]string{}}
+	c := &GearsConfig{vals: map[string]string{}, extra: map[string]string{}, ints: map[string]*atomic.Int64{}}
 	for _, k := range gearsKeys {
 		c.vals[k.Name] = k.Default
+		if k.Numeric {
+			n, _ := strconv.ParseInt(k.Default, 10, 64)
+			c.ints[k.Name] = new(atomic.Int64)
+			c.ints[k.Name].Store(n)
+		}
 	}
 	return c
 }
@@ -82,12 +91,12 @@ func (c *GearsConfig) Get(name string) (v string, builtin *GearsKey, ok bool) {
 	return v, nil, ok
 }
 
-// Int returns a numeric built-in value.
+// Int returns a numeric built-in value (0 for any other name).
 func (c *GearsConfig) Int(name string) int64 {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	n, _ := strconv.ParseInt(c.vals[name], 10, 64)
-	return n
+	if v := c.ints[name]; v != nil {
+		return v.Load()
+	}
+	return 0
 }
 
 // Extra returns a key of the extra dictionary (Python configGet).
@@ -122,6 +131,7 @@ func (c *GearsConfig) Set(name, value string, runtime bool) SetReply {
 			return SetReply{Err: fmt.Sprintf("(error) Failed setting config value %s", name)}
 		}
 		value = strconv.FormatInt(n, 10)
+		c.ints[k.Name].Store(n)
 	}
 	c.vals[k.Name] = value
 	return SetReply{OK: "OK"}

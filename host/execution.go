@@ -142,15 +142,30 @@ func (g *Gears) trimRegistration(r *Registration, id string) {
 	}
 }
 
-// dropLocked removes an execution from the list; g.mu held.
+// dropLocked removes an execution from the list; g.mu held. Its id stays
+// in g.order, skipped by every reader, until stale ids outnumber live
+// ones: a registration at MaxExecutionsPerRegistration drops its oldest
+// execution on every new one, and removing it from the front each time
+// moved the whole slice.
 func (g *Gears) dropLocked(id string) {
 	delete(g.execs, id)
-	for i, x := range g.order {
-		if x == id {
-			g.order = append(g.order[:i], g.order[i+1:]...)
-			return
+	g.compactOrder()
+}
+
+// compactOrder removes the ids of dropped executions from g.order once
+// they are the majority (amortised O(1) per drop); g.mu held.
+func (g *Gears) compactOrder() {
+	if len(g.order) <= 2*len(g.execs)+64 {
+		return
+	}
+	live := g.order[:0]
+	for _, id := range g.order {
+		if g.execs[id] != nil {
+			live = append(live, id)
 		}
 	}
+	clear(g.order[len(live):])
+	g.order = live
 }
 
 // trimExecutions applies MaxExecutions as a FIFO: the oldest executions
@@ -158,37 +173,33 @@ func (g *Gears) dropLocked(id string) {
 // Called with g.mu held.
 func (g *Gears) trimExecutions() {
 	max := int(g.cfg.Int("MaxExecutions"))
-	if len(g.order) <= max {
+	if len(g.execs) <= max {
 		return // nothing to push out (the common case: no scan)
 	}
 	live := 0
-	for _, id := range g.order {
-		if e := g.execs[id]; e != nil && !e.markedDrop() {
+	for _, e := range g.execs {
+		if !e.markedDrop() {
 			live++
 		}
 	}
-	for i := 0; live > max && i < len(g.order); {
-		id := g.order[i]
-		old := g.execs[id]
-		if old == nil {
-			g.order = append(g.order[:i], g.order[i+1:]...)
-			continue
+	for _, id := range g.order {
+		if live <= max {
+			break
 		}
-		if old.markedDrop() {
-			i++
+		old := g.execs[id]
+		if old == nil || old.markedDrop() {
 			continue
 		}
 		live--
 		if st := old.Status(); st == StatusDone || st == StatusAborted {
 			delete(g.execs, id)
-			g.order = append(g.order[:i], g.order[i+1:]...)
 			continue
 		}
 		old.mu.Lock()
 		old.dropOnDone = true
 		old.mu.Unlock()
-		i++
 	}
+	g.compactOrder()
 }
 
 func (e *Execution) markedDrop() bool {
@@ -237,13 +248,7 @@ func (g *Gears) DropExecution(id string) error {
 	if st := e.Status(); st != StatusDone && st != StatusAborted {
 		return ErrorReply("can not drop a not yet finished execution, abort it first.")
 	}
-	delete(g.execs, id)
-	for i, x := range g.order {
-		if x == id {
-			g.order = append(g.order[:i], g.order[i+1:]...)
-			break
-		}
-	}
+	g.dropLocked(id)
 	return nil
 }
 

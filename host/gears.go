@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -70,7 +71,7 @@ type Gears struct {
 	closing  bool
 	restores sync.WaitGroup
 	execs    map[string]*Execution
-	order    []string // execution ids, oldest first (MaxExecutions FIFO)
+	order    []string // execution ids, oldest first (MaxExecutions FIFO); dropped ones linger (dropLocked)
 	execSeq  atomic.Int64
 	planSeq  atomic.Int64
 	// regsChanged, if set, hears about registrations added or removed.
@@ -159,7 +160,7 @@ func (g *Gears) StatsRef() *Stats { return &g.stats }
 func (g *Gears) PoolReady() int { return g.pool.count() }
 
 func (g *Gears) nextExecID() string {
-	return fmt.Sprintf("%s-%d", ShardID, g.execSeq.Add(1)-1)
+	return ShardID + "-" + strconv.FormatInt(g.execSeq.Add(1)-1, 10)
 }
 
 // ErrorReply is a gears error sent to the client verbatim.

@@ -410,13 +410,17 @@ _ONE_TO_ONE = frozenset(('map', 'filter', 'foreach', 'collect'))
 
 def _layout(steps):
     """(plan index of each step's first plan entry, number of plan slots,
-    whether every step is one-to-one). Registrations compute it once."""
+    the chain of (kind, callback, plan index) run_one() calls, or None
+    unless every step is one-to-one). Registrations compute it once."""
     idxs = []
     idx = 2  # after the reader and RedisGearsPy_ToPyRecordMapper
     for s in steps:
         idxs.append(idx)
         idx += len(_PLAN[s[0]])
-    return idxs, idx, all(s[0] in _ONE_TO_ONE for s in steps)
+    chain = None
+    if all(s[0] in _ONE_TO_ONE for s in steps):
+        chain = tuple((s[0], s[1], i) for s, i in zip(steps, idxs) if s[0] != 'collect')
+    return idxs, idx, chain
 
 
 class _Execution:
@@ -492,26 +496,26 @@ class _Execution:
     def run_one(self, rec, profile, tb):
         """run() for a reader of exactly one record (registrations): through
         one-to-one steps the record goes by plain calls, no generators."""
-        idxs, nslots, one_to_one = self.layout
-        if profile or not one_to_one:
+        chain = self.layout[2]
+        if profile or chain is None:
             self.reader = lambda: iter((rec,))
             return self.run(profile, tb)
         self.profile = False
         self.tb = tb
         errors = self.errors = []
+        if not chain:
+            return [rec], errors
         call = self._call
         r = rec
-        for s, idx in zip(self.steps, idxs):
-            kind = s[0]
+        for kind, f, idx in chain:
             if kind == 'map':
-                r = call(idx, s[1], r)
+                r = call(idx, f, r)
             elif kind == 'filter':
-                v = call(idx, s[1], r)
+                v = call(idx, f, r)
                 if not v or v is _ERR:
                     r = _ERR
-            elif kind == 'foreach':
-                if call(idx, s[1], r) is _ERR:
-                    r = _ERR
+            elif call(idx, f, r) is _ERR:  # foreach
+                r = _ERR
             if r is _ERR:
                 return [], errors
         return [r], errors
@@ -743,6 +747,21 @@ def _array(n):
     return _ARRAYS[n] if n < 64 else b'*%d\r\n' % n
 
 
+def _one_reply(results, errors):
+    """_results_reply() joined, for one-record executions (registrations):
+    a single record that is still the reader's dict (the most common
+    outcome of a registration) or a plain string skips the general path."""
+    if not errors and len(results) == 1:
+        r = results[0]
+        t = type(r)
+        if t is dict:
+            return _ONE_PY_RECORD
+        if t is str and (len(r) < 2 or r[0] not in '+-'):
+            s = r.encode('utf-8', 'surrogateescape')
+            return b'*2\r\n*1\r\n$%d\r\n%s\r\n*0\r\n' % (len(s), s)
+    return b''.join(_results_reply(results, errors))
+
+
 def _results_reply(results, errors):
     """An execution's [[results], [errors]] as RESP."""
     out = [b'*2\r\n', _array(len(results))]
@@ -788,6 +807,7 @@ def _reply(r, out):
 
 
 _PY_RECORD = b'$9\r\nPY RECORD\r\n'
+_ONE_PY_RECORD = b'*2\r\n*1\r\n' + _PY_RECORD + b'*0\r\n'
 
 
 _prof = {'p': None}

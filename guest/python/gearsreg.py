@@ -17,6 +17,8 @@ OP_REG_ON_REGISTERED = 19
 
 _regs = {}  # registration id -> _Reg
 
+_one_reply = gearsapi._one_reply
+
 _KEY_TYPES = ('empty', 'string', 'list', 'hash', 'set', 'zset', 'module', 'stream')
 
 
@@ -163,7 +165,7 @@ def _run(payload):
         results, errors = ex.run_one(rec, flags & 2 == 2, flags & 4 == 4)
     finally:
         free.append(ex)
-    return b''.join(gearsapi._results_reply(results, errors))
+    return _one_reply(results, errors)
 
 
 def _on_registered(payload):

@@ -1,6 +1,9 @@
 package server
 
 import (
+	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -175,18 +178,28 @@ func TestMaxExecutionsPerRegistration(t *testing.T) {
 	if got := c.pyexec(`GB().map(lambda r: r['key']).register(prefix='m:*')`); got != "OK" {
 		t.Fatal(got)
 	}
-	for i := 0; i < 10; i++ {
-		c.do("set m:" + strings.Repeat("x", i) + " 1")
-	}
-	waitContains(t, c, "rg.dumpregistrations", `"numTriggered" (integer) 10`)
-	// RG.PYEXECUTE runs are not capped by it
+	// RG.PYEXECUTE runs are not capped by it: this one stays listed
+	// through all that follow
 	runSteps(t, c, []step{{`rg.pyexecute "GB('ShardsIDReader').count().run()"`, `[["1"] []]`}})
+	// enough executions that dropped ids are compacted out of the list
+	for i := 0; i < 150; i++ {
+		c.do("set m:" + strconv.Itoa(i) + " 1")
+	}
+	waitContains(t, c, "rg.dumpregistrations", `"numTriggered" (integer) 150`)
 	got := c.do("rg.dumpexecutions")
 	if n := strings.Count(got, `"registered" (integer) 1`); n != 3 {
 		t.Errorf("kept %d registered executions, want 3:\n%s", n, got)
 	}
 	if n := strings.Count(got, `"registered" (integer) 0`); n != 1 {
 		t.Errorf("kept %d RG.PYEXECUTE executions, want 1:\n%s", n, got)
+	}
+	// the newest ones, oldest first
+	var keys []string
+	for _, m := range regexp.MustCompile(`"executionId" "([^"]*)" "status" "done" "registered" \(integer\) 1`).FindAllStringSubmatch(got, -1) {
+		keys = append(keys, c.do("rg.getresults "+m[1]))
+	}
+	if want := []string{`[["m:147"] []]`, `[["m:148"] []]`, `[["m:149"] []]`}; !slices.Equal(keys, want) {
+		t.Errorf("kept executions' results %q, want %q", keys, want)
 	}
 }
 

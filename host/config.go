@@ -40,6 +40,7 @@ var gearsKeys = []GearsKey{
 	{"ExecutionTimeLimitMs", "0", true, true, "per-execution time limit in ms (0 = none); the execution is aborted"},
 	{"SandboxStrictMode", "0", false, true, "1 = guests can be killed even in C loops (CPU-bound code 2.5-3.5x slower)"},
 	{"InterpreterPoolSize", "2", true, true, "ready interpreters kept for new sessions"},
+	{"BackgroundNice", "10", false, true, "nice increment of the threads running executions no client waits for (KeysReader without commands=, StreamReader); 0 = off"},
 	{"RequirementMaxSizeMB", "50", true, true, "largest requirement archive (and its unpacked size) RG.PYIMPORTREQ accepts, MiB"},
 }
 

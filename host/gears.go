@@ -129,6 +129,10 @@ func (g *Gears) Close(ctx context.Context) error {
 	g.mu.Unlock()
 	g.restores.Wait()
 	g.pool.close(ctx)
+	// registration workers end (and their OS threads, see background)
+	for _, r := range g.regs.list() {
+		r.stop(true)
+	}
 	g.mu.Lock()
 	ss := make([]*Session, 0, len(g.live))
 	for s := range g.live {

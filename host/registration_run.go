@@ -11,6 +11,7 @@ import (
 
 // worker runs a registration's queued executions one after another.
 func (r *Registration) worker(g *Gears) {
+	g.background(r)
 	for {
 		r.mu.Lock()
 		for len(r.queue) == 0 && !r.stopped {
@@ -33,6 +34,19 @@ func (r *Registration) worker(g *Gears) {
 		r.mu.Unlock()
 		if it.result != nil {
 			it.result <- e
+		}
+	}
+}
+
+// background lowers the OS priority of the calling worker by
+// BackgroundNice when no client ever waits for r's executions (a KeysReader
+// without commands=, a StreamReader): on a busy machine, client commands
+// then get the CPU first and the executions take what is left, instead of
+// both slowing down alike (RATIONALE.md, "Background executions").
+func (g *Gears) background(r *Registration) {
+	if r.Reader == "StreamReader" || (r.Reader == "KeysReader" && r.Commands == nil) {
+		if err := lowerPriority(int(g.cfg.Int("BackgroundNice"))); err != nil {
+			g.log.Warn("lower the priority of a registration worker", "registration", r.ID, "err", err)
 		}
 	}
 }

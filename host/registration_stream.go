@@ -162,6 +162,7 @@ func globEscape(s string) string {
 }
 
 func (r *Registration) streamWorker(g *Gears) {
+	g.background(r)
 	g.scanStreams(r)
 	r.poke()
 	for {

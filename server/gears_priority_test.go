@@ -62,38 +62,32 @@ func threadNice(t *testing.T, path string) (int, bool) {
 }
 
 // Executions no client waits for run on a lowered-priority thread
-// (BackgroundNice); a trigger's, which its client waits for, do not.
+// (BackgroundNice, unless 0); a trigger's, which its client waits for, do
+// not.
 func TestBackgroundNice(t *testing.T) {
-	s := startServer(t)
-	c := dial(t, s)
-	before := nicedThreads(t)
-	if got := c.pyexec(`GB().foreach(lambda r: execute('incr', 'seen')).register(prefix='bg:*', mode='async')`); got != "OK" {
-		t.Fatal(got)
-	}
-	c.do("set bg:1 x")
-	waitUntil(t, c, "get seen", `"1"`)
-	if n := newNiced(before, nicedThreads(t)); n != 1 {
-		t.Fatalf("%d niced threads with one async KeysReader registration, want 1", n)
-	}
-	if got := c.pyexec(`GB('CommandReader').map(lambda x: x[1]).register(trigger='fg', inorder=True)`); got != "OK" {
-		t.Fatal(got)
-	}
-	runSteps(t, c, []step{{"rg.trigger fg a", `["a"]`}})
-	if n := newNiced(before, nicedThreads(t)); n != 1 {
-		t.Fatalf("%d niced threads after an inorder trigger ran, want 1", n)
-	}
-}
-
-func TestBackgroundNiceOff(t *testing.T) {
-	s := startServer(t, "gears", "BackgroundNice 0")
-	c := dial(t, s)
-	before := nicedThreads(t)
-	if got := c.pyexec(`GB().foreach(lambda r: execute('incr', 'seen')).register(prefix='bg:*', mode='async')`); got != "OK" {
-		t.Fatal(got)
-	}
-	c.do("set bg:1 x")
-	waitUntil(t, c, "get seen", `"1"`)
-	if n := newNiced(before, nicedThreads(t)); n != 0 {
-		t.Fatalf("%d niced threads with BackgroundNice 0", n)
+	for _, tc := range []struct {
+		nice string
+		want int // new niced threads
+	}{{"10", 1}, {"0", 0}} {
+		t.Run("BackgroundNice "+tc.nice, func(t *testing.T) {
+			s := startServer(t, "gears", "BackgroundNice "+tc.nice)
+			c := dial(t, s)
+			before := nicedThreads(t)
+			if got := c.pyexec(`GB().foreach(lambda r: execute('incr', 'seen')).register(prefix='bg:*', mode='async')`); got != "OK" {
+				t.Fatal(got)
+			}
+			c.do("set bg:1 x")
+			waitUntil(t, c, "get seen", `"1"`)
+			if n := newNiced(before, nicedThreads(t)); n != tc.want {
+				t.Fatalf("%d niced threads with one async KeysReader registration, want %d", n, tc.want)
+			}
+			if got := c.pyexec(`GB('CommandReader').map(lambda x: x[1]).register(trigger='fg', inorder=True)`); got != "OK" {
+				t.Fatal(got)
+			}
+			runSteps(t, c, []step{{"rg.trigger fg a", `["a"]`}})
+			if n := newNiced(before, nicedThreads(t)); n != tc.want {
+				t.Fatalf("%d niced threads after an inorder trigger ran, want %d", n, tc.want)
+			}
+		})
 	}
 }

@@ -82,18 +82,28 @@ func (m *Meta) encode() []byte {
 var errCorrupt = errors.New("corrupt record")
 
 func decodeMeta(b []byte) (*Meta, error) {
+	m, err := decodeMetaHeader(b)
+	if err != nil {
+		return nil, err
+	}
+	m.Payload = append([]byte(nil), b[metaHeaderLen:]...)
+	return &m, nil
+}
+
+// decodeMetaHeader decodes all of b but the payload (b[metaHeaderLen:]),
+// allocating nothing: scans read it straight from Pebble's buffer.
+func decodeMetaHeader(b []byte) (Meta, error) {
 	if len(b) < metaHeaderLen {
-		return nil, fmt.Errorf("decode meta: %w (%d bytes)", errCorrupt, len(b))
+		return Meta{}, fmt.Errorf("decode meta: %w (%d bytes)", errCorrupt, len(b))
 	}
 	if b[1] != encodingVersion {
-		return nil, fmt.Errorf("decode meta: unknown encoding version %d", b[1])
+		return Meta{}, fmt.Errorf("decode meta: unknown encoding version %d", b[1])
 	}
-	return &Meta{
+	return Meta{
 		Type:     Type(b[0]),
 		ExpireAt: int64(binary.BigEndian.Uint64(b[2:])),
 		Version:  binary.BigEndian.Uint64(b[10:]),
 		Size:     binary.BigEndian.Uint64(b[18:]),
-		Payload:  append([]byte(nil), b[metaHeaderLen:]...),
 	}, nil
 }
 

@@ -91,7 +91,7 @@ func (tx *Tx) scanStart(cursor uint64) ([]byte, bool) {
 func (tx *Tx) Scan(cursor uint64, o ScanOptions) (uint64, [][]byte, error) {
 	var keys [][]byte
 	next, err := tx.scanPage(cursor, o.Count, func(k, v []byte) error {
-		m, err := decodeMeta(v)
+		m, err := decodeMetaHeader(v)
 		switch {
 		case err != nil:
 			return err
@@ -168,7 +168,7 @@ func (tx *Tx) Keys(pattern []byte) ([][]byte, error) {
 		if !all && !Match(pattern, k, false) {
 			continue
 		}
-		m, err := decodeMeta(it.Value())
+		m, err := decodeMetaHeader(it.Value())
 		if err != nil {
 			return nil, err
 		}
@@ -191,7 +191,7 @@ func (tx *Tx) RandomKey() ([]byte, error) {
 	defer it.Close()
 	var first []byte
 	for ok := it.First(); ok; ok = it.Next() {
-		m, err := decodeMeta(it.Value())
+		m, err := decodeMetaHeader(it.Value())
 		if err != nil {
 			return nil, err
 		}

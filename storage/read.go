@@ -1,7 +1,5 @@
 package storage
 
-import "encoding/binary"
-
 // Record is one key as the gears KeysReader sees it.
 type Record struct {
 	Key     []byte
@@ -62,22 +60,20 @@ func (tx *Tx) readElems(key []byte, t Type, version uint64) ([][]byte, error) {
 func (tx *Tx) ScanRecords(cursor uint64, match []byte, count int, readValue bool) (uint64, []Record, error) {
 	var recs []Record
 	next, err := tx.scanPage(cursor, count, func(k, v []byte) error {
-		if len(v) < metaHeaderLen || v[1] != encodingVersion {
-			_, err := decodeMeta(v) // the same error as everywhere else
+		m, err := decodeMetaHeader(v)
+		if err != nil {
 			return err
 		}
-		exp := int64(binary.BigEndian.Uint64(v[2:]))
-		if exp != 0 && exp <= tx.now || match != nil && !Match(match, k, false) {
+		if m.ExpireAt != 0 && m.ExpireAt <= tx.now || match != nil && !Match(match, k, false) {
 			return nil
 		}
-		r := Record{Key: append([]byte(nil), k...), Type: Type(v[0]), Expires: exp}
+		r := Record{Key: append([]byte(nil), k...), Type: m.Type, Expires: m.ExpireAt}
 		if readValue {
 			switch r.Type {
 			case TypeString:
 				r.Value = append([]byte{}, v[metaHeaderLen:]...)
 			case TypeHash, TypeList:
-				var err error
-				if r.Elems, err = tx.readElems(r.Key, r.Type, binary.BigEndian.Uint64(v[10:])); err != nil {
+				if r.Elems, err = tx.readElems(r.Key, r.Type, m.Version); err != nil {
 					return err
 				}
 			}

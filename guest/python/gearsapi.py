@@ -747,10 +747,11 @@ def _array(n):
     return _ARRAYS[n] if n < 64 else b'*%d\r\n' % n
 
 
-def _one_reply(results, errors):
-    """_results_reply() joined, for one-record executions (registrations):
-    a single record that is still the reader's dict (the most common
-    outcome of a registration) or a plain string skips the general path."""
+def _results_reply(results, errors):
+    """An execution's [[results], [errors]] as RESP. One record and no
+    error, what a registration's execution gives, has its own path: the
+    reader's dict is a constant, a plain string one format (the general
+    path costs ~1 us more per trigger in the sandbox)."""
     if not errors and len(results) == 1:
         r = results[0]
         t = type(r)
@@ -759,11 +760,6 @@ def _one_reply(results, errors):
         if t is str and (len(r) < 2 or r[0] not in '+-'):
             s = r.encode('utf-8', 'surrogateescape')
             return b'*2\r\n*1\r\n$%d\r\n%s\r\n*0\r\n' % (len(s), s)
-    return b''.join(_results_reply(results, errors))
-
-
-def _results_reply(results, errors):
-    """An execution's [[results], [errors]] as RESP."""
     out = [b'*2\r\n', _array(len(results))]
     for r in results:
         t = type(r)
@@ -778,7 +774,7 @@ def _results_reply(results, errors):
     for e in errors:
         s = e.encode('utf-8', 'surrogateescape')
         out.append(b'$%d\r\n%s\r\n' % (len(s), s))
-    return out
+    return b''.join(out)
 
 
 def _reply(r, out):
@@ -829,7 +825,7 @@ def _run_execution(payload):
     profile = _config_int('ProfileExecutions', 0) == 1
     tb = _config_int('PythonAttemptTraceback', 1) == 1
     results, errors = ex.run(profile, tb)
-    out = _results_reply(results, errors)
+    out = [_results_reply(results, errors)]
     if profile:
         out.append(b'*2\r\n:%d\r\n*%d\r\n' % (ex.read_ns, len(ex.step_ns)))
         for n in ex.step_ns:

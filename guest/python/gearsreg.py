@@ -17,7 +17,7 @@ OP_REG_ON_REGISTERED = 19
 
 _regs = {}  # registration id -> _Reg
 
-_one_reply = gearsapi._one_reply
+_results_reply = gearsapi._results_reply
 
 _KEY_TYPES = ('empty', 'string', 'list', 'hash', 'set', 'zset', 'module', 'stream')
 
@@ -145,7 +145,7 @@ def _run(payload):
                 for key, eid, fv in parts[2]]
         ex = gearsapi._Execution(reader, lambda: iter(recs), reg.steps, reg.desc, flags & 1 == 1, reg.layout)
         results, errors = ex.run(flags & 2 == 2, flags & 4 == 4)
-        return b''.join(gearsapi._results_reply(results, errors))
+        return _results_reply(results, errors)
     if reader == 'KeysReader':
         if reg.readValue:
             t, v = parts[4], parts[5]
@@ -165,7 +165,7 @@ def _run(payload):
         results, errors = ex.run_one(rec, flags & 2 == 2, flags & 4 == 4)
     finally:
         free.append(ex)
-    return _one_reply(results, errors)
+    return _results_reply(results, errors)
 
 
 def _on_registered(payload):

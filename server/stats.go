@@ -1,6 +1,7 @@
 package server
 
 import (
+	"maps"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -47,10 +48,7 @@ func (st *stats) of(cmd *Command) *cmdStats {
 		cs = &cmdStats{}
 		st.cmds[cmd] = cs
 	}
-	cp := make(map[*Command]*cmdStats, len(st.cmds))
-	for c, s := range st.cmds {
-		cp[c] = s
-	}
+	cp := maps.Clone(st.cmds)
 	st.fast.Store(&cp)
 	return cs
 }

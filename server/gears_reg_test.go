@@ -239,3 +239,102 @@ func TestPyStats(t *testing.T) {
 		t.Errorf("after the session closed: total %d curr %d", total2, curr2)
 	}
 }
+
+// TestTriggerStepsCAndPython runs one-to-one step chains both ways
+// REG_RUN has: in C (_gears.reg_run) and, with ProfileExecutions on, in
+// gearsapi._Execution. Each trigger must reply the same either way.
+func TestTriggerStepsCAndPython(t *testing.T) {
+	s := startServer(t)
+	c := dial(t, s)
+	setup := `
+import asyncio
+class BadBool:
+    def __bool__(self):
+        raise ValueError('no truth')
+async def later(x):
+    await asyncio.sleep(0)
+    return x[1]
+def fut(x):
+    f = gearsFuture()
+    f.continueRun(x[1] + '!')
+    return f
+def fails(x):
+    f = gearsFuture()
+    f.continueFailed('went wrong')
+    return f
+def reg(name, gb):
+    gb.register(trigger=name, mode='async_local')
+reg('str', GB('CommandReader').map(lambda x: x[1]))
+reg('dict', GB('CommandReader').map(lambda x: {'k': x[1]}))
+reg('status', GB('CommandReader').map(lambda x: '+' + x[1]))
+reg('errstr', GB('CommandReader').map(lambda x: '-' + x[1]))
+reg('int', GB('CommandReader').map(lambda x: len(x)))
+reg('float', GB('CommandReader').map(lambda x: 1.5))
+reg('list', GB('CommandReader').map(lambda x: [x[1], 2, [3.0]]))
+reg('none', GB('CommandReader').map(lambda x: None))
+reg('bytes', GB('CommandReader').map(lambda x: x[1].encode()))
+reg('surrogate', GB('CommandReader').map(lambda x: 'a\udcff'))
+reg('drop', GB('CommandReader').filter(lambda x: False))
+reg('chain', GB('CommandReader').filter(lambda x: len(x) > 1).map(lambda x: x[1:]).foreach(lambda x: x.append('f')).collect().map(lambda x: '|'.join(x)))
+reg('nosteps', GB('CommandReader'))
+reg('raise', GB('CommandReader').map(lambda x: 1/0))
+reg('flat', GB('CommandReader').foreach(lambda x: flat_error('PAUSE flat')))
+reg('badbool', GB('CommandReader').filter(lambda x: BadBool()))
+reg('async', GB('CommandReader').map(later))
+reg('future', GB('CommandReader').map(fut))
+reg('futurefails', GB('CommandReader').map(fails))
+reg('allowed', GB('CommandReader').map(lambda x: str(isAsyncAllow())))
+`
+	if got := c.pyexec(setup, "ID", "steps"); got != "OK" {
+		t.Fatal(got)
+	}
+	// register() adds map(str) (convertToStr): results are strings
+	cases := []struct{ trigger, want string }{
+		{"rg.trigger str a", `["a"]`},
+		{"rg.trigger dict a", `["{'k': 'a'}"]`},
+		{"rg.trigger status ok", `[ok]`},
+		{"rg.trigger errstr bad", `[!bad]`},
+		{"rg.trigger int a b", `["3"]`},
+		{"rg.trigger float", `["1.5"]`},
+		{"rg.trigger list a", `["['a', 2, [3.0]]"]`},
+		{"rg.trigger none", `["None"]`},
+		{"rg.trigger bytes a", `["b'a'"]`},
+		{"rg.trigger surrogate", `["a\xff"]`},
+		{"rg.trigger drop a", `[]`},
+		{"rg.trigger chain a b", `["a|b|f"]`},
+		{"rg.trigger chain", `[]`},
+		{"rg.trigger nosteps a", `["['nosteps', 'a']"]`},
+		{"rg.trigger flat", `!ERR Could not trigger execution, PAUSE flat`},
+		{"rg.trigger async a", `["a"]`},
+		{"rg.trigger future a", `["a!"]`},
+		{"rg.trigger futurefails", `!ERR Could not trigger execution, ['gears.error: went wrong\n']`},
+		{"rg.trigger allowed", `["True"]`},
+	}
+	// error records: the traceback (or the short form) the same both ways
+	errs := map[string]string{}
+	for _, profile := range []string{"0", "1"} {
+		runSteps(t, c, []step{{"rg.configset ProfileExecutions " + profile, "[OK]"}})
+		for _, tc := range cases {
+			if got := c.do(tc.trigger); got != tc.want {
+				t.Errorf("ProfileExecutions %s: %s = %s, want %s", profile, tc.trigger, got, tc.want)
+			}
+		}
+		for _, tb := range []string{"1", "0"} {
+			runSteps(t, c, []step{{"rg.configset PythonAttemptTraceback " + tb, "[OK]"}})
+			for cmd, want := range map[string]string{
+				"rg.trigger raise":   map[string]string{"1": `File "<string>", line 32, in <lambda>\n', 'ZeroDivisionError: division by zero\n']`, "0": "Error type: <class 'ZeroDivisionError'>, Value: division by zero"}[tb],
+				"rg.trigger badbool": map[string]string{"1": `in __bool__\n', 'ValueError: no truth\n']`, "0": "Error type: <class 'ValueError'>, Value: no truth"}[tb],
+			} {
+				got := c.do(cmd)
+				if !strings.HasPrefix(got, "!ERR Could not trigger execution, ") || !strings.HasSuffix(got, want) {
+					t.Errorf("ProfileExecutions %s, PythonAttemptTraceback %s: %s = %s", profile, tb, cmd, got)
+				}
+				if prev, ok := errs[cmd+tb]; ok && prev != got {
+					t.Errorf("PythonAttemptTraceback %s: %s = %s in C, %s in Python", tb, cmd, prev, got)
+				}
+				errs[cmd+tb] = got
+			}
+		}
+		runSteps(t, c, []step{{"rg.configset PythonAttemptTraceback 1", "[OK]"}})
+	}
+}

@@ -610,6 +610,33 @@ read_agg(reader *r, char t)
     return v;
 }
 
+/* A key's value as RedisGears 1.2 gives it to a step: string -> str
+ * (bytearray when not UTF-8), hash -> dict, list -> list, other types ->
+ * None. *value (a decoded reply, owned) is replaced. */
+static int
+shape_value(PyObject *type, PyObject **value)
+{
+    if (type == g_types[1].s && PyList_CheckExact(*value)) {   /* hash */
+        PyObject *v = *value;
+        Py_ssize_t m = PyList_GET_SIZE(v);
+        PyObject *h = PyDict_New();
+        if (h == NULL) {
+            return -1;
+        }
+        for (Py_ssize_t i = 0; i + 1 < m; i += 2) {
+            if (PyDict_SetItem(h, PyList_GET_ITEM(v, i), PyList_GET_ITEM(v, i + 1)) < 0) {
+                Py_DECREF(h);
+                return -1;
+            }
+        }
+        Py_SETREF(*value, h);
+    }
+    else if (type != g_types[0].s && type != g_types[2].s) {   /* not string/list */
+        Py_SETREF(*value, Py_NewRef(Py_None));
+    }
+    return 0;
+}
+
 /* One record [key, type, value] -> {'key', 'value', 'type', 'event'}
  * ({'key', 'event'} without readValue), shaped as RedisGears 1.2 does:
  * string -> str (bytearray when not UTF-8), hash -> dict, list -> list,
@@ -644,27 +671,8 @@ decode_record(reader *r, int readValue)
         goto fail;
     }
     if (readValue) {
-        if ((type = type_name(s, n)) == NULL) {
-            goto fail;
-        }
-        if (type == g_types[1].s && PyList_CheckExact(value)) {   /* hash */
-            Py_ssize_t m = PyList_GET_SIZE(value);
-            PyObject *h = PyDict_New();
-            if (h == NULL) {
-                goto fail;
-            }
-            for (Py_ssize_t i = 0; i + 1 < m; i += 2) {
-                if (PyDict_SetItem(h, PyList_GET_ITEM(value, i), PyList_GET_ITEM(value, i + 1)) < 0) {
-                    Py_DECREF(h);
-                    goto fail;
-                }
-            }
-            Py_SETREF(value, h);
-        }
-        else if (type != g_types[0].s && type != g_types[2].s) {   /* not string/list */
-            Py_SETREF(value, Py_NewRef(Py_None));
-        }
-        if (PyDict_SetItem(d, g_s_value, value) < 0 || PyDict_SetItem(d, g_s_type, type) < 0) {
+        if ((type = type_name(s, n)) == NULL || shape_value(type, &value) < 0 ||
+            PyDict_SetItem(d, g_s_value, value) < 0 || PyDict_SetItem(d, g_s_type, type) < 0) {
             goto fail;
         }
     }
@@ -743,6 +751,417 @@ done:
     Py_XDECREF(cursor);
     Py_XDECREF(list);
     PyMem_Free(rep);
+    return res;
+}
+
+/* ---- registration executions (REG_RUN) -------------------------------- */
+
+/* What gearsreg.py registers per registration in _gears.regs:
+ * {id: (kind, chain)}. chain is None, or when every step turns one record
+ * into at most one, a tuple of (STEP_*, callback): such executions run
+ * here in C, the others (and profiled ones) in gearsreg._run. */
+enum { REG_KEYS = 0, REG_KEYS_VALUE = 1, REG_COMMAND = 2, REG_STREAM = 3 };
+enum { STEP_MAP = 0, STEP_FILTER = 1, STEP_FOREACH = 2 };
+/* REG_RUN flags (host/registration_run.go) */
+enum { REGF_ASYNC = 1, REGF_PROFILE = 2, REGF_TB = 4 };
+
+static PyObject *g_regs;         /* {registration id: (kind, chain)} */
+static struct {
+    PyObject *slow;              /* gearsreg._run(payload) */
+    PyObject *cur;               /* gearsasync.cur: [StepCtx running now] */
+    PyObject *new_ctx;           /* () -> a StepCtx for a step callback */
+    PyObject *wait;              /* (ctx, v) -> awaited coroutine/gearsFuture */
+    PyObject *error;             /* (exc, tb) -> error record text */
+    PyObject *reply;             /* (results, errors) -> RESP bytes */
+    PyObject *future;            /* gearsasync.gearsFuture */
+    PyObject *free;              /* idle StepCtx objects (executions nest) */
+} g_reg;
+static PyObject *g_s_allowed, *g_s_future;
+
+/* reg_setup(slow, cur, new_ctx, wait, error, reply, future_type) */
+static PyObject *
+gears_reg_setup(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 7) {
+        PyErr_SetString(PyExc_TypeError,
+                        "reg_setup(slow, cur, new_ctx, wait, error, reply, future_type)");
+        return NULL;
+    }
+    if (!PyList_CheckExact(args[1]) || PyList_GET_SIZE(args[1]) != 1) {
+        PyErr_SetString(PyExc_TypeError, "cur must be a one-item list");
+        return NULL;
+    }
+    PyObject *free = PyList_New(0);
+    if (free == NULL) {
+        return NULL;
+    }
+    Py_XSETREF(g_reg.slow, Py_NewRef(args[0]));
+    Py_XSETREF(g_reg.cur, Py_NewRef(args[1]));
+    Py_XSETREF(g_reg.new_ctx, Py_NewRef(args[2]));
+    Py_XSETREF(g_reg.wait, Py_NewRef(args[3]));
+    Py_XSETREF(g_reg.error, Py_NewRef(args[4]));
+    Py_XSETREF(g_reg.reply, Py_NewRef(args[5]));
+    Py_XSETREF(g_reg.future, Py_NewRef(args[6]));
+    Py_XSETREF(g_reg.free, free);
+    Py_RETURN_NONE;
+}
+
+/* reg_add(id, kind, chain): what reg_run needs of a registration; chain
+ * None or ((STEP_*, callback), ...). */
+static PyObject *
+gears_reg_add(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 3 || !PyUnicode_Check(args[0]) || !PyLong_Check(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "reg_add(id: str, kind: int, chain)");
+        return NULL;
+    }
+    long kind = PyLong_AsLong(args[1]);
+    if (kind < REG_KEYS || kind > REG_STREAM) {
+        PyErr_SetString(PyExc_ValueError, "unknown reader kind");
+        return NULL;
+    }
+    PyObject *chain = args[2];
+    if (chain != Py_None) {
+        if (!PyTuple_CheckExact(chain)) {
+            PyErr_SetString(PyExc_TypeError, "chain must be a tuple or None");
+            return NULL;
+        }
+        for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(chain); i++) {
+            PyObject *s = PyTuple_GET_ITEM(chain, i);
+            long k = -1;
+            if (PyTuple_CheckExact(s) && PyTuple_GET_SIZE(s) == 2 && PyLong_Check(PyTuple_GET_ITEM(s, 0))) {
+                k = PyLong_AsLong(PyTuple_GET_ITEM(s, 0));
+            }
+            if (k < STEP_MAP || k > STEP_FOREACH || !PyCallable_Check(PyTuple_GET_ITEM(s, 1))) {
+                PyErr_Clear();
+                PyErr_SetString(PyExc_TypeError, "chain steps must be (STEP_*, callable)");
+                return NULL;
+            }
+        }
+    }
+    PyObject *entry = Py_BuildValue("(lO)", kind, chain);
+    if (entry == NULL) {
+        return NULL;
+    }
+    int rc = PyDict_SetItem(g_regs, args[0], entry);
+    Py_DECREF(entry);
+    if (rc < 0) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *
+gears_reg_remove(PyObject *module, PyObject *id)
+{
+    if (PyDict_Pop(g_regs, id, NULL) < 0) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+/* The payload's head: [id, flags, fields...] -> the id (new reference),
+ * flags and the number of fields left at r. */
+static PyObject *
+reg_head(reader *r, long long *flags, long long *nfields)
+{
+    long long n = read_agg(r, '*');
+    if (n < 0) {
+        return NULL;
+    }
+    if (n < 2) {
+        protocol_error("REG_RUN payload is not [id, flags, fields...]");
+        return NULL;
+    }
+    PyObject *id = decode(r, 1);
+    if (id == NULL) {
+        return NULL;
+    }
+    const char *line;
+    Py_ssize_t ll;
+    if (r->p >= r->end || *r->p++ != ':' || read_line(r, &line, &ll) < 0 ||
+        parse_int(line, ll, flags) < 0) {
+        if (!PyErr_Occurred()) {
+            protocol_error("REG_RUN flags");
+        }
+        Py_DECREF(id);
+        return NULL;
+    }
+    *nfields = n - 2;
+    return id;
+}
+
+/* The record of one execution from the payload's fields, as RedisGears
+ * 1.2 gives it to the first step: KeysReader {'key', 'value', 'type',
+ * 'event'} ({'key', 'event'} without readValue; the host read the type
+ * and value under the lock), CommandReader the argument list, StreamReader
+ * the raw [[key, id, [field, value, ...]], ...] (gearsreg._run shapes it). */
+static PyObject *
+reg_record(reader *r, long long nfields, int kind)
+{
+    if (kind == REG_COMMAND || kind == REG_STREAM) {
+        PyObject *list = PyList_New(0);
+        if (list == NULL) {
+            return NULL;
+        }
+        for (long long i = 0; i < nfields; i++) {
+            PyObject *e = decode(r, 1);
+            if (e == NULL || PyList_Append(list, e) < 0) {
+                Py_XDECREF(e);
+                Py_DECREF(list);
+                return NULL;
+            }
+            Py_DECREF(e);
+        }
+        if (kind == REG_STREAM) {
+            if (PyList_GET_SIZE(list) != 1) {
+                Py_DECREF(list);
+                protocol_error("StreamReader REG_RUN payload");
+                return NULL;
+            }
+            Py_SETREF(list, Py_NewRef(PyList_GET_ITEM(list, 0)));
+        }
+        return list;
+    }
+    if (nfields != (kind == REG_KEYS_VALUE ? 4 : 2)) {
+        protocol_error("KeysReader REG_RUN payload");
+        return NULL;
+    }
+    PyObject *key = NULL, *event = NULL, *type = NULL, *value = NULL, *d = NULL;
+    if ((key = decode(r, 1)) == NULL || (event = decode(r, 1)) == NULL) {
+        goto done;
+    }
+    if (kind == REG_KEYS_VALUE) {
+        const char *line, *s;
+        Py_ssize_t ll, n;
+        if (r->p >= r->end || *r->p++ != '$' || read_line(r, &line, &ll) < 0 ||
+            read_blob(r, line, ll, &s, &n) < 0 || s == NULL) {
+            if (!PyErr_Occurred()) {
+                protocol_error("KeysReader REG_RUN type");
+            }
+            goto done;
+        }
+        if ((type = type_name(s, n)) == NULL || (value = decode(r, 1)) == NULL ||
+            shape_value(type, &value) < 0) {
+            goto done;
+        }
+    }
+    if ((d = PyDict_New()) == NULL || PyDict_SetItem(d, g_s_key, key) < 0 ||
+        (value != NULL && (PyDict_SetItem(d, g_s_value, value) < 0 ||
+                           PyDict_SetItem(d, g_s_type, type) < 0)) ||
+        PyDict_SetItem(d, g_s_event, event) < 0) {
+        Py_CLEAR(d);
+    }
+done:
+    Py_XDECREF(key);
+    Py_XDECREF(event);
+    Py_XDECREF(type);
+    Py_XDECREF(value);
+    return d;
+}
+
+/* reg_decode(payload) -> (id, flags, record): the slow path's decoding. */
+static PyObject *
+gears_reg_decode(PyObject *module, PyObject *arg)
+{
+    Py_buffer view;
+    if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0) {
+        return NULL;
+    }
+    reader r = {view.buf, (const char *)view.buf + view.len};
+    long long flags, nfields;
+    PyObject *rec = NULL, *res = NULL;
+    PyObject *id = reg_head(&r, &flags, &nfields);
+    PyObject *entry = id ? PyDict_GetItemWithError(g_regs, id) : NULL;   /* borrowed */
+    if (entry == NULL) {
+        if (id != NULL && !PyErr_Occurred()) {
+            PyErr_SetObject(PyExc_KeyError, id);
+        }
+        goto done;
+    }
+    rec = reg_record(&r, nfields, (int)PyLong_AsLong(PyTuple_GET_ITEM(entry, 0)));
+    if (rec != NULL) {
+        res = Py_BuildValue("(OLO)", id, flags, rec);
+    }
+done:
+    PyBuffer_Release(&view);
+    Py_XDECREF(id);
+    Py_XDECREF(rec);
+    return res;
+}
+
+/* [[results], [errors]] with at most one of each, as RESP bytes. */
+static PyObject *
+reg_reply(PyObject *result, PyObject *error)
+{
+    static const char one_record[] = "*2\r\n*1\r\n$9\r\nPY RECORD\r\n*0\r\n";
+    static const char none[] = "*2\r\n*0\r\n*0\r\n";
+    PyObject *s = NULL;
+    const char *head = "*2\r\n*1\r\n", *tail = "*0\r\n";
+    if (error != NULL) {
+        s = PyUnicode_AsEncodedString(error, "utf-8", "surrogateescape");
+        head = "*2\r\n*0\r\n*1\r\n";
+        tail = "";
+    }
+    else if (result == NULL) {
+        return PyBytes_FromStringAndSize(none, sizeof none - 1);
+    }
+    else if (PyDict_CheckExact(result)) {   /* the reader's record, mostly */
+        return PyBytes_FromStringAndSize(one_record, sizeof one_record - 1);
+    }
+    else if (PyUnicode_CheckExact(result) &&
+             (PyUnicode_GET_LENGTH(result) < 2 ||
+              (PyUnicode_READ_CHAR(result, 0) != '+' && PyUnicode_READ_CHAR(result, 0) != '-'))) {
+        Py_ssize_t n;
+        const char *u = PyUnicode_AsUTF8AndSize(result, &n);
+        if (u != NULL) {
+            s = PyBytes_FromStringAndSize(u, n);
+        }
+        else {
+            PyErr_Clear();   /* lone surrogates: the general path encodes them */
+        }
+    }
+    if (s == NULL) {
+        if (PyErr_Occurred()) {
+            return NULL;
+        }
+        return PyObject_CallFunction(g_reg.reply, "[O][]", result);
+    }
+    char len[32];
+    int ll = snprintf(len, sizeof len, "$%zd\r\n", PyBytes_GET_SIZE(s));
+    size_t hl = strlen(head), tl = strlen(tail);
+    Py_ssize_t total = (Py_ssize_t)(hl + ll + tl + 2) + PyBytes_GET_SIZE(s);
+    PyObject *out = PyBytes_FromStringAndSize(NULL, total);
+    if (out != NULL) {
+        char *p = PyBytes_AS_STRING(out);
+        memcpy(p, head, hl);
+        p += hl;
+        memcpy(p, len, ll);
+        p += ll;
+        memcpy(p, PyBytes_AS_STRING(s), PyBytes_GET_SIZE(s));
+        p += PyBytes_GET_SIZE(s);
+        memcpy(p, "\r\n", 2);
+        memcpy(p + 2, tail, tl);
+    }
+    Py_DECREF(s);
+    return out;
+}
+
+/* Run rec (stolen) through chain; the execution's reply. Does what
+ * gearsapi._Execution does per step: the StepCtx in cur[0] while the
+ * callback runs (gearsFuture, isAsyncAllow), a coroutine or gearsFuture
+ * it returns awaited, an exception made the execution's one error record.
+ * gears.forcestopped and other BaseExceptions end the invoke. */
+static PyObject *
+reg_chain(PyObject *rec, PyObject *chain, long long flags)
+{
+    PyObject *ctx, *r = rec, *error = NULL, *res = NULL;
+    Py_ssize_t nfree = PyList_GET_SIZE(g_reg.free);
+    if (nfree > 0) {
+        ctx = Py_NewRef(PyList_GET_ITEM(g_reg.free, nfree - 1));
+        if (PyList_SetSlice(g_reg.free, nfree - 1, nfree, NULL) < 0) {
+            Py_DECREF(ctx);
+            Py_DECREF(rec);
+            return NULL;
+        }
+    }
+    else if ((ctx = PyObject_CallNoArgs(g_reg.new_ctx)) == NULL) {
+        Py_DECREF(rec);
+        return NULL;
+    }
+    if (PyObject_SetAttr(ctx, g_s_allowed, (flags & REGF_ASYNC) ? Py_True : Py_False) < 0) {
+        goto done;
+    }
+    Py_ssize_t n = PyTuple_GET_SIZE(chain);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *step = PyTuple_GET_ITEM(chain, i);
+        long kind = PyLong_AsLong(PyTuple_GET_ITEM(step, 0));
+        if (PyObject_SetAttr(ctx, g_s_future, Py_None) < 0) {
+            goto done;
+        }
+        PyObject *prev = Py_NewRef(PyList_GET_ITEM(g_reg.cur, 0));
+        PyList_SetItem(g_reg.cur, 0, Py_NewRef(ctx));
+        PyObject *v = PyObject_CallOneArg(PyTuple_GET_ITEM(step, 1), r);
+        if (v != NULL && (Py_IS_TYPE(v, &PyCoro_Type) || (PyObject *)Py_TYPE(v) == g_reg.future)) {
+            Py_SETREF(v, PyObject_CallFunctionObjArgs(g_reg.wait, ctx, v, NULL));
+        }
+        PyList_SetItem(g_reg.cur, 0, prev);   /* steals prev; ctx is still ours */
+        int keep = 1;
+        if (v != NULL && kind == STEP_MAP) {
+            Py_SETREF(r, v);
+            continue;
+        }
+        if (v != NULL) {
+            keep = kind == STEP_FILTER ? PyObject_IsTrue(v) : 1;
+            Py_DECREF(v);
+        }
+        if (v == NULL || keep < 0) {
+            if (!PyErr_ExceptionMatches(PyExc_Exception)) {
+                goto done;   /* gears.forcestopped, SystemExit, ... */
+            }
+            PyObject *exc = PyErr_GetRaisedException();
+            error = PyObject_CallFunctionObjArgs(g_reg.error, exc,
+                                                 (flags & REGF_TB) ? Py_True : Py_False, NULL);
+            Py_DECREF(exc);
+            if (error == NULL) {
+                goto done;
+            }
+            keep = 0;
+        }
+        if (!keep) {
+            Py_CLEAR(r);
+            break;
+        }
+    }
+    res = reg_reply(r, error);
+done:
+    if (PyList_Append(g_reg.free, ctx) < 0 && res != NULL) {
+        Py_CLEAR(res);
+    }
+    Py_DECREF(ctx);
+    Py_XDECREF(r);
+    Py_XDECREF(error);
+    return res;
+}
+
+/* reg_run(payload) -> reply: the REG_RUN handler. One-to-one chains run in
+ * reg_chain; the rest goes to gearsreg._run. */
+static PyObject *
+gears_reg_run(PyObject *module, PyObject *payload)
+{
+    if (!PyBytes_Check(payload)) {
+        PyErr_SetString(PyExc_TypeError, "reg_run(payload: bytes)");
+        return NULL;
+    }
+    if (g_reg.slow == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "reg_setup was not called");
+        return NULL;
+    }
+    const char *p = PyBytes_AS_STRING(payload);
+    reader r = {p, p + PyBytes_GET_SIZE(payload)};
+    long long flags, nfields;
+    PyObject *id = reg_head(&r, &flags, &nfields);
+    if (id == NULL) {
+        return NULL;
+    }
+    PyObject *entry = PyDict_GetItemWithError(g_regs, id);   /* borrowed */
+    if (entry == NULL) {
+        if (!PyErr_Occurred()) {
+            PyErr_SetObject(PyExc_KeyError, id);
+        }
+        Py_DECREF(id);
+        return NULL;
+    }
+    Py_DECREF(id);
+    PyObject *chain = PyTuple_GET_ITEM(entry, 1);
+    int kind = (int)PyLong_AsLong(PyTuple_GET_ITEM(entry, 0));
+    if (chain == Py_None || kind == REG_STREAM || (flags & REGF_PROFILE)) {
+        return PyObject_CallOneArg(g_reg.slow, payload);
+    }
+    Py_INCREF(chain);   /* the step may unregister its own registration */
+    PyObject *rec = reg_record(&r, nfields, kind);
+    PyObject *res = rec == NULL ? NULL : reg_chain(rec, chain, flags);
+    Py_DECREF(chain);
     return res;
 }
 
@@ -875,6 +1294,15 @@ static PyMethodDef gears_methods[] = {
      "register(op, fn): fn(payload: bytes) -> bytes|str|None handles invoke op (>= 16); "
      "fn=None removes it."},
     {"depth", gears_depth, METH_NOARGS, "depth() -> current invoke nesting depth."},
+    {"reg_setup", _PyCFunction_CAST(gears_reg_setup), METH_FASTCALL,
+     "reg_setup(slow, cur, new_ctx, wait, error, reply, future_type): what reg_run calls back."},
+    {"reg_add", _PyCFunction_CAST(gears_reg_add), METH_FASTCALL,
+     "reg_add(id, kind, chain): a registration reg_run knows."},
+    {"reg_remove", gears_reg_remove, METH_O, "reg_remove(id): forget a registration."},
+    {"reg_run", gears_reg_run, METH_O,
+     "reg_run(payload) -> bytes: the REG_RUN handler (map/filter/foreach chains run in C)."},
+    {"reg_decode", gears_reg_decode, METH_O,
+     "reg_decode(payload) -> (id, flags, record): a REG_RUN payload decoded."},
     {NULL, NULL, 0, NULL}
 };
 
@@ -903,7 +1331,8 @@ gears_exec(PyObject *m)
            it, and it may be armed any number of times without INCREF. */
         _Py_SetImmortal(g_force_stopped);
         g_handlers = PyDict_New();
-        if (g_handlers == NULL) {
+        g_regs = PyDict_New();
+        if (g_handlers == NULL || g_regs == NULL) {
             return -1;
         }
         if ((g_s_key = PyUnicode_InternFromString("key")) == NULL ||
@@ -911,7 +1340,9 @@ gears_exec(PyObject *m)
             (g_s_type = PyUnicode_InternFromString("type")) == NULL ||
             (g_s_event = PyUnicode_InternFromString("event")) == NULL ||
             (g_s_zero = PyUnicode_InternFromString("0")) == NULL ||
-            (g_s_one = PyUnicode_InternFromString("1")) == NULL) {
+            (g_s_one = PyUnicode_InternFromString("1")) == NULL ||
+            (g_s_allowed = PyUnicode_InternFromString("allowed")) == NULL ||
+            (g_s_future = PyUnicode_InternFromString("future")) == NULL) {
             return -1;
         }
         for (size_t i = 0; i < sizeof g_types / sizeof g_types[0]; i++) {

@@ -403,24 +403,25 @@ def _count_records(it):
         yield n
 
 
-# Steps that turn one record into at most one: a single record runs
-# through them as plain calls, in the same order as the generator chain.
-_ONE_TO_ONE = frozenset(('map', 'filter', 'foreach', 'collect'))
-
-
 def _layout(steps):
-    """(plan index of each step's first plan entry, number of plan slots,
-    the chain of (kind, callback, plan index) run_one() calls, or None
-    unless every step is one-to-one). Registrations compute it once."""
+    """(plan index of each step's first plan entry, number of plan slots).
+    Registrations compute it once."""
     idxs = []
     idx = 2  # after the reader and RedisGearsPy_ToPyRecordMapper
     for s in steps:
         idxs.append(idx)
         idx += len(_PLAN[s[0]])
-    chain = None
-    if all(s[0] in _ONE_TO_ONE for s in steps):
-        chain = tuple((s[0], s[1], i) for s, i in zip(steps, idxs) if s[0] != 'collect')
-    return idxs, idx, chain
+    return idxs, idx
+
+
+def _wait_step(ctx, v):
+    """Wait for the coroutine or gearsFuture a step returned; ctx is the
+    step's StepCtx."""
+    if not ctx.allowed:
+        if type(v) is types.CoroutineType:
+            v.close()
+        raise GearsError('Creating async record is not allowed')
+    return gearsasync.wait(v)
 
 
 class _Execution:
@@ -469,7 +470,7 @@ class _Execution:
         errors = []
         self.errors = errors
         self.read_ns = 0
-        idxs, nslots, _ = self.layout
+        idxs, nslots = self.layout
         self.step_ns = [0] * nslots
         it = self.reader()
         if profile:
@@ -494,41 +495,10 @@ class _Execution:
         return results, errors
 
     def run_one(self, rec, profile, tb):
-        """run() for a reader of exactly one record (registrations): through
-        one-to-one steps the record goes by plain calls, no generators."""
-        chain = self.layout[2]
-        if profile or chain is None:
-            self.reader = lambda: iter((rec,))
-            return self.run(profile, tb)
-        self.profile = False
-        self.tb = tb
-        errors = self.errors = []
-        if not chain:
-            return [rec], errors
-        # _call's work inlined, as in _apply_inlined: a frame less per step
-        cur = gearsasync.cur
-        sc = self.step_ctx
-        r = rec
-        for kind, f, idx in chain:
-            prev = cur[0]
-            sc.future = None
-            cur[0] = sc
-            try:
-                v = f(r)
-                if type(v) in _ASYNC:
-                    v = self._wait(v)
-            except _gears.forcestopped:
-                raise
-            except Exception as e:
-                errors.append(_format_error(e, tb, 1))
-                return [], errors
-            finally:
-                cur[0] = prev
-            if kind == 'map':
-                r = v
-            elif kind == 'filter' and not v:
-                return [], errors
-        return [r], errors
+        """run() for a reader of exactly one record (registrations whose
+        steps _gears.reg_run does not run in C, or profiled ones)."""
+        self.reader = lambda: iter((rec,))
+        return self.run(profile, tb)
 
     def _timed_reader(self, it):
         pc = time.perf_counter_ns
@@ -575,11 +545,7 @@ class _Execution:
             cur[0] = prev
 
     def _wait(self, v):
-        if not self.step_ctx.allowed:
-            if type(v) is types.CoroutineType:
-                v.close()
-            raise GearsError('Creating async record is not allowed')
-        return gearsasync.wait(v)
+        return _wait_step(self.step_ctx, v)
 
     def _key(self, slot, extractor, r):
         """An extractor's key: str, or repr() of anything else."""

@@ -10,6 +10,7 @@ import types
 
 import _gears
 import gearsapi
+import gearsasync
 from redisgears import GearsError, hostcall, _resp
 
 OP_REG_RUN = 18
@@ -33,6 +34,19 @@ class _Reg:
         self.desc = desc
         self.readValue = readValue
         self.onRegistered = onRegistered
+
+
+# _gears.reg_add's reader kinds and step codes (_gearsmodule.c REG_*, STEP_*)
+_KIND = {'KeysReader': 0, 'CommandReader': 2, 'StreamReader': 3}
+_STEP = {'map': 0, 'filter': 1, 'foreach': 2}
+
+
+def _chain(steps):
+    """The steps as _gears.reg_run runs them in C: ((code, callback), ...)
+    when each turns one record into at most one, else None."""
+    if not all(s[0] in _STEP or s[0] == 'collect' for s in steps):
+        return None
+    return tuple((_STEP[s[0]], s[1]) for s in steps if s[0] != 'collect')
 
 
 def _str_list(v, what):
@@ -125,39 +139,29 @@ def register(gb, prefix, kw):
     rid = hostcall('reg_create', reader, mode, gb.desc if gb.desc is not None else '',
                    '1' if gb.desc is not None else '0', *args)
     rid = rid.decode() if isinstance(rid, bytes) else rid
-    _regs[rid] = _Reg(reader, list(gb.steps), gb.desc, readValue, onRegistered)
+    reg = _Reg(reader, list(gb.steps), gb.desc, readValue, onRegistered)
+    _regs[rid] = reg
+    kind = _KIND[reader] + (1 if reader == 'KeysReader' and readValue else 0)
+    _gears.reg_add(rid, kind, _chain(reg.steps))
     return rid
 
 
 def _run(payload):
-    """REG_RUN handler. payload = RESP [regid, flags, fields...] decoded in
-    C (bulks to str, or bytearray when not UTF-8); flags: 1 async allowed,
-    2 profile, 4 tracebacks. Fields: KeysReader key, event (+ type, value
-    when the registration reads values: the host read them under the
-    lock); StreamReader [[key, id, [f, v, ...]], ...]; CommandReader the
-    trigger's (or hooked command's) arguments. Reply = [[res],[errs]]."""
-    parts = _gears.decode(payload)
-    reg = _regs[parts[0]]
-    flags = parts[1]
+    """REG_RUN for what _gears.reg_run leaves to Python: StreamReader
+    batches, steps other than map/filter/foreach, profiled executions.
+    payload = RESP [regid, flags, fields...]; flags: 1 async allowed,
+    2 profile, 4 tracebacks. _gears.reg_decode makes the record: the
+    KeysReader dict, the CommandReader argument list, or StreamReader's
+    [[key, id, [f, v, ...]], ...]. Reply = [[res],[errs]]."""
+    rid, flags, rec = _gears.reg_decode(payload)
+    reg = _regs[rid]
     reader = reg.reader
     if reader == 'StreamReader':
         recs = [{'key': key, 'id': eid, 'value': {fv[i]: fv[i + 1] for i in range(0, len(fv), 2)}}
-                for key, eid, fv in parts[2]]
+                for key, eid, fv in rec]
         ex = gearsapi._Execution(reader, lambda: iter(recs), reg.steps, reg.desc, flags & 1 == 1, reg.layout)
         results, errors = ex.run(flags & 2 == 2, flags & 4 == 4)
         return _results_reply(results, errors)
-    if reader == 'KeysReader':
-        if reg.readValue:
-            t, v = parts[4], parts[5]
-            if t == 'hash':
-                v = dict(zip(v[::2], v[1::2]))
-            elif t != 'string' and t != 'list':
-                v = None
-            rec = {'key': parts[2], 'value': v, 'type': t, 'event': parts[3]}
-        else:
-            rec = {'key': parts[2], 'event': parts[3]}
-    else:
-        rec = parts[2:]
     free = reg.free
     ex = free.pop() if free else gearsapi._Execution(reader, None, reg.steps, reg.desc, True, reg.layout)
     ex.step_ctx.allowed = ex.no_async_ctx.allowed = flags & 1 == 1
@@ -175,9 +179,13 @@ def _on_registered(payload):
 
 
 def _unregister(payload):
-    _regs.pop(bytes(payload).decode(), None)
+    rid = bytes(payload).decode()
+    _regs.pop(rid, None)
+    _gears.reg_remove(rid)
 
 
-_gears.register(OP_REG_RUN, _run)
+_gears.reg_setup(_run, gearsasync.cur, lambda: gearsasync.StepCtx(True, True), gearsapi._wait_step,
+                 lambda e, tb: gearsapi._format_error(e, tb), _results_reply, gearsasync.gearsFuture)
+_gears.register(OP_REG_RUN, _gears.reg_run)
 _gears.register(OP_REG_ON_REGISTERED, _on_registered)
 _gears.register(OP_REG_ON_REGISTERED + 1, _unregister)

@@ -754,56 +754,360 @@ done:
     return res;
 }
 
+/* ---- replies: records as RESP --------------------------------------- */
+
+/* A growing output buffer (PyMem). */
+typedef struct {
+    char *p;
+    Py_ssize_t len, cap;
+} obuf;
+
+static int
+ob_grow(obuf *b, Py_ssize_t n)
+{
+    if (b->len + n <= b->cap) {
+        return 0;
+    }
+    Py_ssize_t cap = b->cap ? b->cap : 64;
+    while (cap < b->len + n) {
+        if (cap > PY_SSIZE_T_MAX / 2) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        cap *= 2;
+    }
+    char *p = PyMem_Realloc(b->p, cap);
+    if (p == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    b->p = p;
+    b->cap = cap;
+    return 0;
+}
+
+static int
+ob_put(obuf *b, const char *s, Py_ssize_t n)
+{
+    if (ob_grow(b, n) < 0) {
+        return -1;
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    return 0;
+}
+
+/* "<t><n>\r\n" (snprintf costs more than the rest of a small reply) */
+static int
+ob_head(obuf *b, char t, long long n)
+{
+    char tmp[24], *e = tmp + sizeof tmp, *q = e;
+    unsigned long long u = n < 0 ? 0 - (unsigned long long)n : (unsigned long long)n;
+    *--q = '\n';
+    *--q = '\r';
+    do {
+        *--q = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (n < 0) {
+        *--q = '-';
+    }
+    *--q = t;
+    return ob_put(b, q, e - q);
+}
+
+/* a bulk string: "$<n>\r\n<s>\r\n" */
+static int
+ob_bulk(obuf *b, const char *s, Py_ssize_t n)
+{
+    if (ob_head(b, '$', n) < 0 || ob_grow(b, n + 2) < 0) {
+        return -1;
+    }
+    memcpy(b->p + b->len, s, n);
+    memcpy(b->p + b->len + n, "\r\n", 2);
+    b->len += n + 2;
+    return 0;
+}
+
+/* str as UTF-8 with surrogateescape: *keep holds the bytes when the fast
+ * UTF-8 view fails (lone surrogates). */
+static const char *
+utf8_of(PyObject *s, Py_ssize_t *n, PyObject **keep)
+{
+    *keep = NULL;
+    const char *u = PyUnicode_AsUTF8AndSize(s, n);
+    if (u != NULL) {
+        return u;
+    }
+    if (!PyErr_ExceptionMatches(PyExc_UnicodeEncodeError)) {
+        return NULL;
+    }
+    PyErr_Clear();
+    *keep = PyUnicode_AsEncodedString(s, "utf-8", "surrogateescape");
+    if (*keep == NULL) {
+        return NULL;
+    }
+    *n = PyBytes_GET_SIZE(*keep);
+    return PyBytes_AS_STRING(*keep);
+}
+
+/* an error record: a bulk string */
+static int
+encode_error(obuf *b, PyObject *e)
+{
+    PyObject *keep;
+    Py_ssize_t n;
+    const char *s;
+    if (!PyUnicode_Check(e)) {
+        PyErr_SetString(PyExc_TypeError, "error records must be str");
+        return -1;
+    }
+    if ((s = utf8_of(e, &n, &keep)) == NULL) {
+        return -1;
+    }
+    int rc = ob_bulk(b, s, n);
+    Py_XDECREF(keep);
+    return rc;
+}
+
+static const char PY_RECORD[] = "$9\r\nPY RECORD\r\n";
+
+/* One result record, after RedisGears' PythonRecord_SendReply: list ->
+ * array, int -> integer (a bulk of its digits beyond 64 bits), float ->
+ * "%f" bulk, str -> bulk ('+...' a status, '-...' an error, CRLF made
+ * spaces), bytes -> bulk, anything else "PY RECORD". */
+static int
+encode_value(obuf *b, PyObject *r, int depth)
+{
+    if (PyUnicode_Check(r)) {
+        Py_ssize_t n;
+        PyObject *keep;
+        const char *s = utf8_of(r, &n, &keep);
+        if (s == NULL) {
+            return -1;
+        }
+        int rc;
+        if (n > 1 && (s[0] == '+' || s[0] == '-') && PyUnicode_GET_LENGTH(r) > 1) {
+            /* a status or an error line: CRLF inside becomes a space */
+            rc = ob_grow(b, n + 2);
+            if (rc == 0) {
+                char *q = b->p + b->len;
+                Py_ssize_t w = 0;
+                q[w++] = s[0];
+                for (Py_ssize_t i = 1; i < n; i++) {
+                    if (s[i] == '\r' && i + 1 < n && s[i + 1] == '\n') {
+                        q[w++] = ' ';
+                        i++;
+                    }
+                    else {
+                        q[w++] = s[i];
+                    }
+                }
+                memcpy(q + w, "\r\n", 2);
+                b->len += w + 2;
+            }
+        }
+        else {
+            rc = ob_bulk(b, s, n);
+        }
+        Py_XDECREF(keep);
+        return rc;
+    }
+    if (PyDict_CheckExact(r)) {   /* the reader's record, mostly */
+        return ob_put(b, PY_RECORD, sizeof PY_RECORD - 1);
+    }
+    if (PyList_Check(r)) {
+        /* the guest's stack ends long before Python's recursion limit */
+        if (depth >= RESP_MAX_DEPTH) {
+            PyErr_SetString(PyExc_RecursionError, "maximum recursion depth exceeded while encoding a reply");
+            return -1;
+        }
+        int rc = ob_head(b, '*', PyList_GET_SIZE(r));
+        for (Py_ssize_t i = 0; rc == 0 && i < PyList_GET_SIZE(r); i++) {
+            PyObject *x = Py_NewRef(PyList_GET_ITEM(r, i));
+            rc = encode_value(b, x, depth + 1);
+            Py_DECREF(x);
+        }
+        return rc;
+    }
+    if (PyLong_Check(r)) {
+        int overflow;
+        long long v = PyLong_AsLongLongAndOverflow(r, &overflow);
+        if (v == -1 && PyErr_Occurred()) {
+            return -1;
+        }
+        if (!overflow) {
+            return ob_head(b, ':', v);
+        }
+        /* beyond 64 bits no client parses an integer reply: its digits */
+        PyObject *s = PyObject_Str(r);
+        if (s == NULL) {
+            return -1;
+        }
+        Py_ssize_t n;
+        const char *u = PyUnicode_AsUTF8AndSize(s, &n);
+        int rc = u == NULL ? -1 : ob_bulk(b, u, n);
+        Py_DECREF(s);
+        return rc;
+    }
+    if (PyFloat_Check(r)) {
+        char *s = PyOS_double_to_string(PyFloat_AS_DOUBLE(r), 'f', 6, 0, NULL);
+        if (s == NULL) {
+            return -1;
+        }
+        int rc = ob_bulk(b, s, (Py_ssize_t)strlen(s));
+        PyMem_Free(s);
+        return rc;
+    }
+    if (PyBytes_Check(r)) {
+        return ob_bulk(b, PyBytes_AS_STRING(r), PyBytes_GET_SIZE(r));
+    }
+    if (PyByteArray_Check(r)) {
+        return ob_bulk(b, PyByteArray_AS_STRING(r), PyByteArray_GET_SIZE(r));
+    }
+    return ob_put(b, PY_RECORD, sizeof PY_RECORD - 1);
+}
+
+/* [[results], [errors]] */
+static int
+encode_results(obuf *b, PyObject *results, PyObject *errors)
+{
+    Py_ssize_t n = PyList_GET_SIZE(results), m = PyList_GET_SIZE(errors);
+    if (ob_put(b, "*2\r\n", 4) < 0 || ob_head(b, '*', n) < 0) {
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < n && i < PyList_GET_SIZE(results); i++) {
+        PyObject *x = Py_NewRef(PyList_GET_ITEM(results, i));
+        int rc = encode_value(b, x, 0);
+        Py_DECREF(x);
+        if (rc < 0) {
+            return -1;
+        }
+    }
+    if (ob_head(b, '*', m) < 0) {
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < m && i < PyList_GET_SIZE(errors); i++) {
+        if (encode_error(b, PyList_GET_ITEM(errors, i)) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static PyObject *
+ob_bytes(obuf *b, int rc)
+{
+    PyObject *res = rc < 0 ? NULL : PyBytes_FromStringAndSize(b->p, b->len);
+    PyMem_Free(b->p);
+    return res;
+}
+
+/* results_reply(results, errors) -> bytes: an execution's reply */
+static PyObject *
+gears_results_reply(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 2 || !PyList_Check(args[0]) || !PyList_Check(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "results_reply(results: list, errors: list)");
+        return NULL;
+    }
+    obuf b = {0};
+    return ob_bytes(&b, encode_results(&b, args[0], args[1]));
+}
+
+/* reply(value) -> bytes: one record as RESP (override_reply) */
+static PyObject *
+gears_reply(PyObject *module, PyObject *value)
+{
+    obuf b = {0};
+    return ob_bytes(&b, encode_value(&b, value, 0));
+}
+
 /* ---- registration executions (REG_RUN) -------------------------------- */
 
-/* What gearsreg.py registers per registration in _gears.regs:
- * {id: (kind, chain)}. chain is None, or when every step turns one record
- * into at most one, a tuple of (STEP_*, callback): such executions run
- * here in C, the others (and profiled ones) in gearsreg._run. */
+/* What gearsreg.py registers per registration with reg_add: its reader
+ * kind and, when every step turns one record into at most one, the chain
+ * of (STEP_*, callback) that reg_run runs here in C. Other executions (and
+ * profiled ones) go to gearsreg._run. */
 enum { REG_KEYS = 0, REG_KEYS_VALUE = 1, REG_COMMAND = 2, REG_STREAM = 3 };
-enum { STEP_MAP = 0, STEP_FILTER = 1, STEP_FOREACH = 2 };
+/* STEP_STR: register()'s convertToStr map, str(record) without its lambda */
+enum { STEP_MAP = 0, STEP_FILTER = 1, STEP_FOREACH = 2, STEP_STR = 3 };
 /* REG_RUN flags (host/registration_run.go) */
 enum { REGF_ASYNC = 1, REGF_PROFILE = 2, REGF_TB = 4 };
+#define CTX_FREE_MAX 16
 
-static PyObject *g_regs;         /* {registration id: (kind, chain)} */
+static PyObject *g_regs;         /* {registration id (bytes): (kind, chain, id)} */
 static struct {
     PyObject *slow;              /* gearsreg._run(payload) */
     PyObject *cur;               /* gearsasync.cur: [StepCtx running now] */
-    PyObject *new_ctx;           /* () -> a StepCtx for a step callback */
+    PyObject *ctx_type;          /* gearsasync.StepCtx */
+    PyMemberDef *allowed, *future;   /* its slots */
     PyObject *wait;              /* (ctx, v) -> awaited coroutine/gearsFuture */
     PyObject *error;             /* (exc, tb) -> error record text */
-    PyObject *reply;             /* (results, errors) -> RESP bytes */
-    PyObject *future;            /* gearsasync.gearsFuture */
-    PyObject *free;              /* idle StepCtx objects (executions nest) */
+    PyObject *future_type;       /* gearsasync.gearsFuture */
+    PyObject *last_id, *last_entry;  /* the last id looked up, and its entry */
+    PyObject *free[CTX_FREE_MAX];    /* idle StepCtx objects (executions nest) */
+    int nfree;
 } g_reg;
-static PyObject *g_s_allowed, *g_s_future;
 
-/* reg_setup(slow, cur, new_ctx, wait, error, reply, future_type) */
+static PyMemberDef *
+slot_of(PyObject *type, const char *name)
+{
+    PyObject *d = PyObject_GetAttrString(type, name);
+    if (d == NULL) {
+        return NULL;
+    }
+    PyMemberDef *m = NULL;
+    if (Py_IS_TYPE(d, &PyMemberDescr_Type)) {
+        m = ((PyMemberDescrObject *)d)->d_member;
+    }
+    Py_DECREF(d);
+    if (m == NULL || m->type != Py_T_OBJECT_EX || (m->flags & Py_READONLY)) {
+        PyErr_Format(PyExc_TypeError, "StepCtx.%s must be a writable slot", name);
+        return NULL;
+    }
+    return m;
+}
+
+/* reg_setup(slow, cur, ctx_type, wait, error, future_type) */
 static PyObject *
 gears_reg_setup(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 7) {
+    if (nargs != 6 || !PyType_Check(args[2]) || !PyType_Check(args[5])) {
         PyErr_SetString(PyExc_TypeError,
-                        "reg_setup(slow, cur, new_ctx, wait, error, reply, future_type)");
+                        "reg_setup(slow, cur, ctx_type, wait, error, future_type)");
         return NULL;
     }
     if (!PyList_CheckExact(args[1]) || PyList_GET_SIZE(args[1]) != 1) {
         PyErr_SetString(PyExc_TypeError, "cur must be a one-item list");
         return NULL;
     }
-    PyObject *free = PyList_New(0);
-    if (free == NULL) {
+    PyMemberDef *allowed = slot_of(args[2], "allowed"), *future = allowed ? slot_of(args[2], "future") : NULL;
+    if (future == NULL) {
         return NULL;
     }
     Py_XSETREF(g_reg.slow, Py_NewRef(args[0]));
     Py_XSETREF(g_reg.cur, Py_NewRef(args[1]));
-    Py_XSETREF(g_reg.new_ctx, Py_NewRef(args[2]));
+    Py_XSETREF(g_reg.ctx_type, Py_NewRef(args[2]));
+    g_reg.allowed = allowed;
+    g_reg.future = future;
     Py_XSETREF(g_reg.wait, Py_NewRef(args[3]));
     Py_XSETREF(g_reg.error, Py_NewRef(args[4]));
-    Py_XSETREF(g_reg.reply, Py_NewRef(args[5]));
-    Py_XSETREF(g_reg.future, Py_NewRef(args[6]));
-    Py_XSETREF(g_reg.free, free);
+    Py_XSETREF(g_reg.future_type, Py_NewRef(args[5]));
+    while (g_reg.nfree > 0) {
+        Py_DECREF(g_reg.free[--g_reg.nfree]);
+    }
     Py_RETURN_NONE;
+}
+
+static PyObject *
+reg_key(PyObject *id)
+{
+    if (!PyUnicode_Check(id)) {
+        PyErr_SetString(PyExc_TypeError, "registration id must be str");
+        return NULL;
+    }
+    return PyUnicode_AsUTF8String(id);
 }
 
 /* reg_add(id, kind, chain): what reg_run needs of a registration; chain
@@ -811,7 +1115,7 @@ gears_reg_setup(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 static PyObject *
 gears_reg_add(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
-    if (nargs != 3 || !PyUnicode_Check(args[0]) || !PyLong_Check(args[1])) {
+    if (nargs != 3 || !PyLong_Check(args[1])) {
         PyErr_SetString(PyExc_TypeError, "reg_add(id: str, kind: int, chain)");
         return NULL;
     }
@@ -832,36 +1136,44 @@ gears_reg_add(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
             if (PyTuple_CheckExact(s) && PyTuple_GET_SIZE(s) == 2 && PyLong_Check(PyTuple_GET_ITEM(s, 0))) {
                 k = PyLong_AsLong(PyTuple_GET_ITEM(s, 0));
             }
-            if (k < STEP_MAP || k > STEP_FOREACH || !PyCallable_Check(PyTuple_GET_ITEM(s, 1))) {
+            if (k < STEP_MAP || k > STEP_STR || !PyCallable_Check(PyTuple_GET_ITEM(s, 1))) {
                 PyErr_Clear();
                 PyErr_SetString(PyExc_TypeError, "chain steps must be (STEP_*, callable)");
                 return NULL;
             }
         }
     }
-    PyObject *entry = Py_BuildValue("(lO)", kind, chain);
-    if (entry == NULL) {
-        return NULL;
-    }
-    int rc = PyDict_SetItem(g_regs, args[0], entry);
-    Py_DECREF(entry);
+    PyObject *key = reg_key(args[0]);
+    PyObject *entry = key ? Py_BuildValue("(lOO)", kind, chain, args[0]) : NULL;
+    int rc = entry ? PyDict_SetItem(g_regs, key, entry) : -1;
+    Py_XDECREF(key);
+    Py_XDECREF(entry);
     if (rc < 0) {
         return NULL;
     }
+    Py_CLEAR(g_reg.last_id);
+    Py_CLEAR(g_reg.last_entry);
     Py_RETURN_NONE;
 }
 
 static PyObject *
 gears_reg_remove(PyObject *module, PyObject *id)
 {
-    if (PyDict_Pop(g_regs, id, NULL) < 0) {
+    PyObject *key = reg_key(id);
+    if (key == NULL || PyDict_Pop(g_regs, key, NULL) < 0) {
+        Py_XDECREF(key);
         return NULL;
     }
+    Py_DECREF(key);
+    Py_CLEAR(g_reg.last_id);
+    Py_CLEAR(g_reg.last_entry);
     Py_RETURN_NONE;
 }
 
-/* The payload's head: [id, flags, fields...] -> the id (new reference),
- * flags and the number of fields left at r. */
+/* The payload's head [id, flags, fields...]: the registration's entry
+ * (new reference), the flags and the number of fields left at r. The
+ * last id looked up is remembered: a trigger or a key prefix under load
+ * fires the same registration again and again. */
 static PyObject *
 reg_head(reader *r, long long *flags, long long *nfields)
 {
@@ -869,26 +1181,37 @@ reg_head(reader *r, long long *flags, long long *nfields)
     if (n < 0) {
         return NULL;
     }
-    if (n < 2) {
-        protocol_error("REG_RUN payload is not [id, flags, fields...]");
-        return NULL;
-    }
-    PyObject *id = decode(r, 1);
-    if (id == NULL) {
-        return NULL;
-    }
-    const char *line;
-    Py_ssize_t ll;
-    if (r->p >= r->end || *r->p++ != ':' || read_line(r, &line, &ll) < 0 ||
+    const char *line, *id;
+    Py_ssize_t ll, idlen;
+    if (n < 2 || r->p >= r->end || *r->p++ != '$' || read_line(r, &line, &ll) < 0 ||
+        read_blob(r, line, ll, &id, &idlen) < 0 || id == NULL ||
+        r->p >= r->end || *r->p++ != ':' || read_line(r, &line, &ll) < 0 ||
         parse_int(line, ll, flags) < 0) {
         if (!PyErr_Occurred()) {
-            protocol_error("REG_RUN flags");
+            protocol_error("REG_RUN payload is not [id, flags, fields...]");
         }
-        Py_DECREF(id);
         return NULL;
     }
     *nfields = n - 2;
-    return id;
+    PyObject *last = g_reg.last_id;
+    if (last != NULL && PyBytes_GET_SIZE(last) == idlen && memcmp(PyBytes_AS_STRING(last), id, idlen) == 0) {
+        return Py_NewRef(g_reg.last_entry);
+    }
+    PyObject *key = PyBytes_FromStringAndSize(id, idlen);
+    if (key == NULL) {
+        return NULL;
+    }
+    PyObject *entry = PyDict_GetItemWithError(g_regs, key);   /* borrowed */
+    if (entry == NULL) {
+        if (!PyErr_Occurred()) {
+            PyErr_Format(PyExc_KeyError, "registration %R is not in this session", key);
+        }
+        Py_DECREF(key);
+        return NULL;
+    }
+    Py_XSETREF(g_reg.last_id, key);
+    Py_XSETREF(g_reg.last_entry, Py_NewRef(entry));
+    return Py_NewRef(entry);
 }
 
 /* The record of one execution from the payload's fields, as RedisGears
@@ -900,26 +1223,25 @@ static PyObject *
 reg_record(reader *r, long long nfields, int kind)
 {
     if (kind == REG_COMMAND || kind == REG_STREAM) {
-        PyObject *list = PyList_New(0);
-        if (list == NULL) {
+        if (kind == REG_STREAM && nfields != 1) {
+            protocol_error("StreamReader REG_RUN payload");
             return NULL;
         }
-        for (long long i = 0; i < nfields; i++) {
-            PyObject *e = decode(r, 1);
-            if (e == NULL || PyList_Append(list, e) < 0) {
-                Py_XDECREF(e);
-                Py_DECREF(list);
-                return NULL;
-            }
-            Py_DECREF(e);
-        }
         if (kind == REG_STREAM) {
-            if (PyList_GET_SIZE(list) != 1) {
-                Py_DECREF(list);
-                protocol_error("StreamReader REG_RUN payload");
-                return NULL;
+            return decode(r, 1);
+        }
+        if (nfields > (r->end - r->p) / 3) {
+            protocol_error("truncated REG_RUN payload");
+            return NULL;
+        }
+        PyObject *list = PyList_New((Py_ssize_t)nfields);
+        for (Py_ssize_t i = 0; list != NULL && i < nfields; i++) {
+            PyObject *e = decode(r, 1);
+            if (e == NULL) {
+                Py_CLEAR(list);
+                break;
             }
-            Py_SETREF(list, Py_NewRef(PyList_GET_ITEM(list, 0)));
+            PyList_SET_ITEM(list, i, e);
         }
         return list;
     }
@@ -971,22 +1293,16 @@ gears_reg_decode(PyObject *module, PyObject *arg)
     reader r = {view.buf, (const char *)view.buf + view.len};
     long long flags, nfields;
     PyObject *rec = NULL, *res = NULL;
-    PyObject *id = reg_head(&r, &flags, &nfields);
-    PyObject *entry = id ? PyDict_GetItemWithError(g_regs, id) : NULL;   /* borrowed */
-    if (entry == NULL) {
-        if (id != NULL && !PyErr_Occurred()) {
-            PyErr_SetObject(PyExc_KeyError, id);
-        }
-        goto done;
+    PyObject *entry = reg_head(&r, &flags, &nfields);
+    if (entry != NULL) {
+        rec = reg_record(&r, nfields, (int)PyLong_AsLong(PyTuple_GET_ITEM(entry, 0)));
     }
-    rec = reg_record(&r, nfields, (int)PyLong_AsLong(PyTuple_GET_ITEM(entry, 0)));
     if (rec != NULL) {
-        res = Py_BuildValue("(OLO)", id, flags, rec);
+        res = Py_BuildValue("(OLO)", PyTuple_GET_ITEM(entry, 2), flags, rec);
+        Py_DECREF(rec);
     }
-done:
+    Py_XDECREF(entry);
     PyBuffer_Release(&view);
-    Py_XDECREF(id);
-    Py_XDECREF(rec);
     return res;
 }
 
@@ -994,57 +1310,19 @@ done:
 static PyObject *
 reg_reply(PyObject *result, PyObject *error)
 {
-    static const char one_record[] = "*2\r\n*1\r\n$9\r\nPY RECORD\r\n*0\r\n";
-    static const char none[] = "*2\r\n*0\r\n*0\r\n";
-    PyObject *s = NULL;
-    const char *head = "*2\r\n*1\r\n", *tail = "*0\r\n";
+    obuf b = {0};
+    int rc;
     if (error != NULL) {
-        s = PyUnicode_AsEncodedString(error, "utf-8", "surrogateescape");
-        head = "*2\r\n*0\r\n*1\r\n";
-        tail = "";
+        rc = ob_put(&b, "*2\r\n*0\r\n*1\r\n", 12) < 0 || encode_error(&b, error) < 0 ? -1 : 0;
     }
     else if (result == NULL) {
-        return PyBytes_FromStringAndSize(none, sizeof none - 1);
+        rc = ob_put(&b, "*2\r\n*0\r\n*0\r\n", 12);
     }
-    else if (PyDict_CheckExact(result)) {   /* the reader's record, mostly */
-        return PyBytes_FromStringAndSize(one_record, sizeof one_record - 1);
+    else {
+        rc = ob_put(&b, "*2\r\n*1\r\n", 8) < 0 || encode_value(&b, result, 0) < 0 ||
+             ob_put(&b, "*0\r\n", 4) < 0 ? -1 : 0;
     }
-    else if (PyUnicode_CheckExact(result) &&
-             (PyUnicode_GET_LENGTH(result) < 2 ||
-              (PyUnicode_READ_CHAR(result, 0) != '+' && PyUnicode_READ_CHAR(result, 0) != '-'))) {
-        Py_ssize_t n;
-        const char *u = PyUnicode_AsUTF8AndSize(result, &n);
-        if (u != NULL) {
-            s = PyBytes_FromStringAndSize(u, n);
-        }
-        else {
-            PyErr_Clear();   /* lone surrogates: the general path encodes them */
-        }
-    }
-    if (s == NULL) {
-        if (PyErr_Occurred()) {
-            return NULL;
-        }
-        return PyObject_CallFunction(g_reg.reply, "[O][]", result);
-    }
-    char len[32];
-    int ll = snprintf(len, sizeof len, "$%zd\r\n", PyBytes_GET_SIZE(s));
-    size_t hl = strlen(head), tl = strlen(tail);
-    Py_ssize_t total = (Py_ssize_t)(hl + ll + tl + 2) + PyBytes_GET_SIZE(s);
-    PyObject *out = PyBytes_FromStringAndSize(NULL, total);
-    if (out != NULL) {
-        char *p = PyBytes_AS_STRING(out);
-        memcpy(p, head, hl);
-        p += hl;
-        memcpy(p, len, ll);
-        p += ll;
-        memcpy(p, PyBytes_AS_STRING(s), PyBytes_GET_SIZE(s));
-        p += PyBytes_GET_SIZE(s);
-        memcpy(p, "\r\n", 2);
-        memcpy(p + 2, tail, tl);
-    }
-    Py_DECREF(s);
-    return out;
+    return ob_bytes(&b, rc);
 }
 
 /* Run rec (stolen) through chain; the execution's reply. Does what
@@ -1056,38 +1334,41 @@ static PyObject *
 reg_chain(PyObject *rec, PyObject *chain, long long flags)
 {
     PyObject *ctx, *r = rec, *error = NULL, *res = NULL;
-    Py_ssize_t nfree = PyList_GET_SIZE(g_reg.free);
-    if (nfree > 0) {
-        ctx = Py_NewRef(PyList_GET_ITEM(g_reg.free, nfree - 1));
-        if (PyList_SetSlice(g_reg.free, nfree - 1, nfree, NULL) < 0) {
-            Py_DECREF(ctx);
-            Py_DECREF(rec);
-            return NULL;
-        }
+    if (g_reg.nfree > 0) {
+        ctx = g_reg.free[--g_reg.nfree];
     }
-    else if ((ctx = PyObject_CallNoArgs(g_reg.new_ctx)) == NULL) {
+    else if ((ctx = PyObject_CallFunctionObjArgs(g_reg.ctx_type, Py_True, Py_True, NULL)) == NULL) {
         Py_DECREF(rec);
         return NULL;
     }
-    if (PyObject_SetAttr(ctx, g_s_allowed, (flags & REGF_ASYNC) ? Py_True : Py_False) < 0) {
+    if (PyMember_SetOne((char *)ctx, g_reg.allowed, (flags & REGF_ASYNC) ? Py_True : Py_False) < 0) {
         goto done;
     }
     Py_ssize_t n = PyTuple_GET_SIZE(chain);
     for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *step = PyTuple_GET_ITEM(chain, i);
         long kind = PyLong_AsLong(PyTuple_GET_ITEM(step, 0));
-        if (PyObject_SetAttr(ctx, g_s_future, Py_None) < 0) {
+        PyObject *v;
+        if (kind == STEP_STR && PyUnicode_CheckExact(r)) {
+            continue;   /* str(s) is s */
+        }
+        if (PyMember_SetOne((char *)ctx, g_reg.future, Py_None) < 0) {
             goto done;
         }
         PyObject *prev = Py_NewRef(PyList_GET_ITEM(g_reg.cur, 0));
         PyList_SetItem(g_reg.cur, 0, Py_NewRef(ctx));
-        PyObject *v = PyObject_CallOneArg(PyTuple_GET_ITEM(step, 1), r);
-        if (v != NULL && (Py_IS_TYPE(v, &PyCoro_Type) || (PyObject *)Py_TYPE(v) == g_reg.future)) {
-            Py_SETREF(v, PyObject_CallFunctionObjArgs(g_reg.wait, ctx, v, NULL));
+        if (kind == STEP_STR) {
+            v = PyObject_Str(r);
+        }
+        else {
+            v = PyObject_CallOneArg(PyTuple_GET_ITEM(step, 1), r);
+            if (v != NULL && (Py_IS_TYPE(v, &PyCoro_Type) || (PyObject *)Py_TYPE(v) == g_reg.future_type)) {
+                Py_SETREF(v, PyObject_CallFunctionObjArgs(g_reg.wait, ctx, v, NULL));
+            }
         }
         PyList_SetItem(g_reg.cur, 0, prev);   /* steals prev; ctx is still ours */
         int keep = 1;
-        if (v != NULL && kind == STEP_MAP) {
+        if (v != NULL && (kind == STEP_MAP || kind == STEP_STR)) {
             Py_SETREF(r, v);
             continue;
         }
@@ -1115,10 +1396,12 @@ reg_chain(PyObject *rec, PyObject *chain, long long flags)
     }
     res = reg_reply(r, error);
 done:
-    if (PyList_Append(g_reg.free, ctx) < 0 && res != NULL) {
-        Py_CLEAR(res);
+    if (g_reg.nfree < CTX_FREE_MAX) {
+        g_reg.free[g_reg.nfree++] = ctx;
     }
-    Py_DECREF(ctx);
+    else {
+        Py_DECREF(ctx);
+    }
     Py_XDECREF(r);
     Py_XDECREF(error);
     return res;
@@ -1140,28 +1423,22 @@ gears_reg_run(PyObject *module, PyObject *payload)
     const char *p = PyBytes_AS_STRING(payload);
     reader r = {p, p + PyBytes_GET_SIZE(payload)};
     long long flags, nfields;
-    PyObject *id = reg_head(&r, &flags, &nfields);
-    if (id == NULL) {
-        return NULL;
-    }
-    PyObject *entry = PyDict_GetItemWithError(g_regs, id);   /* borrowed */
+    PyObject *entry = reg_head(&r, &flags, &nfields);
     if (entry == NULL) {
-        if (!PyErr_Occurred()) {
-            PyErr_SetObject(PyExc_KeyError, id);
-        }
-        Py_DECREF(id);
         return NULL;
     }
-    Py_DECREF(id);
-    PyObject *chain = PyTuple_GET_ITEM(entry, 1);
+    /* the entry keeps the chain alive: a step may unregister its own
+       registration */
+    PyObject *chain = PyTuple_GET_ITEM(entry, 1), *res;
     int kind = (int)PyLong_AsLong(PyTuple_GET_ITEM(entry, 0));
     if (chain == Py_None || kind == REG_STREAM || (flags & REGF_PROFILE)) {
-        return PyObject_CallOneArg(g_reg.slow, payload);
+        res = PyObject_CallOneArg(g_reg.slow, payload);
     }
-    Py_INCREF(chain);   /* the step may unregister its own registration */
-    PyObject *rec = reg_record(&r, nfields, kind);
-    PyObject *res = rec == NULL ? NULL : reg_chain(rec, chain, flags);
-    Py_DECREF(chain);
+    else {
+        PyObject *rec = reg_record(&r, nfields, kind);
+        res = rec == NULL ? NULL : reg_chain(rec, chain, flags);
+    }
+    Py_DECREF(entry);
     return res;
 }
 
@@ -1294,6 +1571,9 @@ static PyMethodDef gears_methods[] = {
      "register(op, fn): fn(payload: bytes) -> bytes|str|None handles invoke op (>= 16); "
      "fn=None removes it."},
     {"depth", gears_depth, METH_NOARGS, "depth() -> current invoke nesting depth."},
+    {"results_reply", _PyCFunction_CAST(gears_results_reply), METH_FASTCALL,
+     "results_reply(results, errors) -> bytes: an execution's [[results], [errors]] as RESP."},
+    {"reply", gears_reply, METH_O, "reply(value) -> bytes: one result record as RESP."},
     {"reg_setup", _PyCFunction_CAST(gears_reg_setup), METH_FASTCALL,
      "reg_setup(slow, cur, new_ctx, wait, error, reply, future_type): what reg_run calls back."},
     {"reg_add", _PyCFunction_CAST(gears_reg_add), METH_FASTCALL,
@@ -1340,9 +1620,7 @@ gears_exec(PyObject *m)
             (g_s_type = PyUnicode_InternFromString("type")) == NULL ||
             (g_s_event = PyUnicode_InternFromString("event")) == NULL ||
             (g_s_zero = PyUnicode_InternFromString("0")) == NULL ||
-            (g_s_one = PyUnicode_InternFromString("1")) == NULL ||
-            (g_s_allowed = PyUnicode_InternFromString("allowed")) == NULL ||
-            (g_s_future = PyUnicode_InternFromString("future")) == NULL) {
+            (g_s_one = PyUnicode_InternFromString("1")) == NULL) {
             return -1;
         }
         for (size_t i = 0; i < sizeof g_types / sizeof g_types[0]; i++) {

@@ -194,7 +194,9 @@ class GearsBuilder:
         if self.reader in ('KeysOnlyReader', 'ShardsIDReader', 'PythonReader'):
             raise GearsError('given reader does not exists or does not support register')
         if convertToStr:
-            self.map(lambda x: str(x))
+            to_str = lambda x: str(x)  # noqa: E731 (the plan shows '<lambda>', as RedisGears')
+            to_str.gears_to_str = True  # _gears.reg_run calls str() itself
+            self.map(to_str)
         if collect:
             self.collect()
         import gearsreg  # registrations live in their own module
@@ -714,72 +716,10 @@ class _Execution:
                     break
 
 
-# RESP array headers for the common counts: bytes % costs ~0.4 us in the
-# sandbox, and every execution's reply starts with two of them.
-_ARRAYS = [b'*%d\r\n' % i for i in range(64)]
-
-
-def _array(n):
-    return _ARRAYS[n] if n < 64 else b'*%d\r\n' % n
-
-
-def _results_reply(results, errors):
-    """An execution's [[results], [errors]] as RESP. One record and no
-    error, what a registration's execution gives, has its own path: the
-    reader's dict is a constant, a plain string one format (the general
-    path costs ~1 us more per trigger in the sandbox)."""
-    if not errors and len(results) == 1:
-        r = results[0]
-        t = type(r)
-        if t is dict:
-            return _ONE_PY_RECORD
-        if t is str and (len(r) < 2 or r[0] not in '+-'):
-            s = r.encode('utf-8', 'surrogateescape')
-            return b'*2\r\n*1\r\n$%d\r\n%s\r\n*0\r\n' % (len(s), s)
-    out = [b'*2\r\n', _array(len(results))]
-    for r in results:
-        t = type(r)
-        if t is str and (len(r) < 2 or r[0] not in '+-'):  # the common cases
-            s = r.encode('utf-8', 'surrogateescape')
-            out.append(b'$%d\r\n%s\r\n' % (len(s), s))
-        elif t is dict:
-            out.append(_PY_RECORD)
-        else:
-            _reply(r, out)
-    out.append(_array(len(errors)))
-    for e in errors:
-        s = e.encode('utf-8', 'surrogateescape')
-        out.append(b'$%d\r\n%s\r\n' % (len(s), s))
-    return b''.join(out)
-
-
-def _reply(r, out):
-    """A result record as RESP (RedisGears' PythonRecord_SendReply rules)."""
-    if isinstance(r, list):
-        out.append(_array(len(r)))
-        for x in r:
-            _reply(x, out)
-    elif isinstance(r, int):
-        out.append(b':%d\r\n' % r)
-    elif isinstance(r, float):
-        s = b'%f' % r
-        out.append(b'$%d\r\n%s\r\n' % (len(s), s))
-    elif isinstance(r, str):
-        if len(r) > 1 and r[0] == '+':
-            out.append(b'+' + r[1:].encode('utf-8', 'surrogateescape').replace(b'\r\n', b' ') + b'\r\n')
-        elif len(r) > 1 and r[0] == '-':
-            out.append(b'-' + r[1:].encode('utf-8', 'surrogateescape').replace(b'\r\n', b' ') + b'\r\n')
-        else:
-            s = r.encode('utf-8', 'surrogateescape')
-            out.append(b'$%d\r\n%s\r\n' % (len(s), s))
-    elif isinstance(r, (bytes, bytearray)):
-        out.append(b'$%d\r\n%s\r\n' % (len(r), bytes(r)))
-    else:
-        out.append(_PY_RECORD)
-
-
-_PY_RECORD = b'$9\r\nPY RECORD\r\n'
-_ONE_PY_RECORD = b'*2\r\n*1\r\n' + _PY_RECORD + b'*0\r\n'
+# An execution's [[results], [errors]] as RESP, in C (RedisGears'
+# PythonRecord_SendReply rules: list -> array, int -> integer, float -> '%f',
+# '+...' status, '-...' error, str/bytes -> bulk, anything else 'PY RECORD').
+_results_reply = _gears.results_reply
 
 
 _prof = {'p': None}

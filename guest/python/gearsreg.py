@@ -39,14 +39,21 @@ class _Reg:
 # _gears.reg_add's reader kinds and step codes (_gearsmodule.c REG_*, STEP_*)
 _KIND = {'KeysReader': 0, 'CommandReader': 2, 'StreamReader': 3}
 _STEP = {'map': 0, 'filter': 1, 'foreach': 2}
+_STEP_STR = 3
 
 
 def _chain(steps):
     """The steps as _gears.reg_run runs them in C: ((code, callback), ...)
-    when each turns one record into at most one, else None."""
+    when each turns one record into at most one, else None. register()'s
+    convertToStr map is STEP_STR: str() called from C."""
     if not all(s[0] in _STEP or s[0] == 'collect' for s in steps):
         return None
-    return tuple((_STEP[s[0]], s[1]) for s in steps if s[0] != 'collect')
+    return tuple((_STEP_STR if _is_to_str(s[1]) else _STEP[s[0]], s[1])
+                 for s in steps if s[0] != 'collect')
+
+
+def _is_to_str(f):
+    return type(f) is types.FunctionType and getattr(f, 'gears_to_str', False) is True
 
 
 def _str_list(v, what):
@@ -184,8 +191,8 @@ def _unregister(payload):
     _gears.reg_remove(rid)
 
 
-_gears.reg_setup(_run, gearsasync.cur, lambda: gearsasync.StepCtx(True, True), gearsapi._wait_step,
-                 lambda e, tb: gearsapi._format_error(e, tb), _results_reply, gearsasync.gearsFuture)
+_gears.reg_setup(_run, gearsasync.cur, gearsasync.StepCtx, gearsapi._wait_step,
+                 lambda e, tb: gearsapi._format_error(e, tb), gearsasync.gearsFuture)
 _gears.register(OP_REG_RUN, _gears.reg_run)
 _gears.register(OP_REG_ON_REGISTERED, _on_registered)
 _gears.register(OP_REG_ON_REGISTERED + 1, _unregister)

@@ -139,10 +139,7 @@ def getCommand():
 def overrideReply(value):
     """Replace the reply of the client command linked to this execution
     (a str starting with '-' is an error, '+' a status)."""
-    from gearsapi import _reply
-    out = []
-    _reply(value, out)
-    hostcall('override_reply', b''.join(out))
+    hostcall('override_reply', _gears.reply(value))
 
 
 def isAsyncAllow():

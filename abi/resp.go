@@ -170,6 +170,27 @@ func AppendValue(dst []byte, v Value) []byte {
 
 var aggType = map[Kind]byte{KindArray: '*', KindSet: '~', KindPush: '>', KindMap: '%'}
 
+// AppendBulk appends b as a bulk string.
+func AppendBulk(dst, b []byte) []byte { return appendBlob(dst, '$', b) }
+
+// AppendBulkString appends s as a bulk string.
+func AppendBulkString(dst []byte, s string) []byte {
+	dst = strconv.AppendInt(append(dst, '$'), int64(len(s)), 10)
+	dst = append(append(dst, "\r\n"...), s...)
+	return append(dst, "\r\n"...)
+}
+
+// AppendArrayHeader appends the header of an array of n elements (the
+// elements follow).
+func AppendArrayHeader(dst []byte, n int) []byte {
+	return append(strconv.AppendInt(append(dst, '*'), int64(n), 10), "\r\n"...)
+}
+
+// AppendInt appends an integer reply.
+func AppendInt(dst []byte, n int64) []byte {
+	return append(strconv.AppendInt(append(dst, ':'), n, 10), "\r\n"...)
+}
+
 func appendBlob(dst []byte, t byte, b []byte) []byte {
 	dst = strconv.AppendInt(append(dst, t), int64(len(b)), 10)
 	dst = append(append(dst, "\r\n"...), b...)
@@ -198,6 +219,16 @@ func Decode(b []byte) (Value, int, error) {
 	return v, d.p, nil
 }
 
+// Skip checks one frame at the start of b, as Decode does, without
+// building it, and returns the number of bytes it took.
+func Skip(b []byte) (int, error) {
+	d := decoder{b: b, skip: true}
+	if _, err := d.value(0); err != nil {
+		return 0, err
+	}
+	return d.p, nil
+}
+
 // DecodeAll decodes b, which must hold exactly one frame.
 func DecodeAll(b []byte) (Value, error) {
 	v, n, err := Decode(b)
@@ -211,8 +242,9 @@ func DecodeAll(b []byte) (Value, error) {
 }
 
 type decoder struct {
-	b []byte
-	p int
+	b    []byte
+	p    int
+	skip bool // Skip: aggregates are read, not built
 }
 
 func perr(format string, args ...any) error {
@@ -362,6 +394,17 @@ func (d *decoder) value(depth int) (Value, error) {
 		}
 		if count > room {
 			return Value{}, ErrIncomplete
+		}
+		if d.skip {
+			for range count {
+				if _, err := d.value(depth + 1); err != nil {
+					return Value{}, err
+				}
+			}
+			if t == '|' {
+				return d.value(depth)
+			}
+			return Value{Kind: KindArray}, nil
 		}
 		elems := make([]Value, count)
 		for i := range elems {

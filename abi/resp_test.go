@@ -48,6 +48,9 @@ func TestEncodeDecodeTable(t *testing.T) {
 			if err != nil || n != len(c.wire) {
 				t.Fatalf("decode: %v n=%d", err, n)
 			}
+			if n, err := Skip([]byte(c.wire + "+next\r\n")); err != nil || n != len(c.wire) {
+				t.Fatalf("skip: %v n=%d", err, n)
+			}
 			want := c.v
 			if c.name == "simple-crlf-sanitised" {
 				want = Simple("a  b")
@@ -86,6 +89,9 @@ func TestDecodeErrors(t *testing.T) {
 		if _, _, err := Decode([]byte(w)); !errors.Is(err, ErrIncomplete) {
 			t.Errorf("%q: want ErrIncomplete, got %v", w, err)
 		}
+		if _, err := Skip([]byte(w)); !errors.Is(err, ErrIncomplete) {
+			t.Errorf("skip %q: want ErrIncomplete, got %v", w, err)
+		}
 	}
 	bad := []string{"?x\r\n", ":12a\r\n", ":\r\n", ":-\r\n", "$-2\r\n", "$3\r\nabcd\r\n", "#x\r\n", ",1.5x\r\n",
 		"(12a\r\n", "=3\r\nabc\r\n", "_x\r\n", "+a\nb\r\n", "+a\rb\r\n", "*-2\r\n", "~-1\r\n",
@@ -93,6 +99,9 @@ func TestDecodeErrors(t *testing.T) {
 	for _, w := range bad {
 		if _, _, err := Decode([]byte(w)); !errors.Is(err, ErrProtocol) {
 			t.Errorf("%q: want ErrProtocol, got %v", w, err)
+		}
+		if _, err := Skip([]byte("*2\r\n:1\r\n" + w)); !errors.Is(err, ErrProtocol) {
+			t.Errorf("skip %q in an array: want ErrProtocol, got %v", w, err)
 		}
 	}
 	if _, err := DecodeAll([]byte("+a\r\n+b\r\n")); !errors.Is(err, ErrProtocol) {
@@ -105,6 +114,16 @@ func TestDecodeErrors(t *testing.T) {
 	deep += ":1\r\n"
 	if _, _, err := Decode([]byte(deep)); !errors.Is(err, ErrProtocol) {
 		t.Errorf("too deep: %v", err)
+	}
+	if _, err := Skip([]byte(deep)); !errors.Is(err, ErrProtocol) {
+		t.Errorf("skip too deep: %v", err)
+	}
+}
+
+func TestAppendHelpers(t *testing.T) {
+	got := string(AppendBulkString(AppendInt(AppendBulk(AppendArrayHeader([]byte("x"), 4), []byte("a\r\nb")), -7), "é"))
+	if want := "x*4\r\n$4\r\na\r\nb\r\n:-7\r\n$2\r\né\r\n"; got != want {
+		t.Errorf("got %q, want %q", got, want)
 	}
 }
 

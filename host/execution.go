@@ -1,9 +1,11 @@
 package host
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"sync"
 	"time"
 
@@ -342,12 +344,8 @@ func (e *Execution) finish(err error, limit time.Duration) {
 	switch {
 	case err == nil:
 		e.status = StatusDone
-		v, n, derr := abi.Decode(e.reply)
-		if derr == nil && len(v.Elems) == 2 {
-			e.nResults = len(v.Elems[0].Elems)
-			for _, x := range v.Elems[1].Elems {
-				e.errors = append(e.errors, string(x.Str))
-			}
+		if nres, errs, n, ok := readReply(e.reply); ok {
+			e.nResults, e.errors = nres, errs
 			if n < len(e.reply) {
 				e.setProfile(e.reply[n:])
 				e.reply = e.reply[:n:n]
@@ -384,6 +382,44 @@ func (e *Execution) isAborted() bool {
 	default:
 		return false
 	}
+}
+
+// readReply reads an execution's reply [[results], [errors]] (a stats
+// frame may follow): the number of results, the error texts and the
+// reply's length. The results are only skipped: most executions have
+// one or none, and no error.
+func readReply(b []byte) (nResults int, errs []string, n int, ok bool) {
+	if !bytes.HasPrefix(b, []byte("*2\r\n")) {
+		return 0, nil, 0, false
+	}
+	n = 4
+	hdr := func() (int, bool) { // an array header at b[n:]
+		i := bytes.Index(b[n:], []byte("\r\n"))
+		if i < 2 || b[n] != '*' {
+			return 0, false
+		}
+		c, err := strconv.Atoi(string(b[n+1 : n+i]))
+		n += i + 2
+		return c, err == nil && c >= 0
+	}
+	nResults, ok = hdr()
+	for i := 0; ok && i < nResults; i++ {
+		m, err := abi.Skip(b[n:])
+		n, ok = n+m, err == nil
+	}
+	nErrs, ok2 := hdr()
+	if !ok || !ok2 {
+		return 0, nil, 0, false
+	}
+	for range nErrs {
+		v, m, err := abi.Decode(b[n:])
+		if err != nil {
+			return 0, nil, 0, false
+		}
+		errs = append(errs, string(v.Str))
+		n += m
+	}
+	return nResults, errs, n, true
 }
 
 // setProfile reads the guest's stats frame: [read_ns, [ns per plan step]].

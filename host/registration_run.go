@@ -27,7 +27,7 @@ func (r *Registration) worker(g *Gears) {
 		r.queue = r.queue[1:]
 		r.pending++
 		r.mu.Unlock()
-		e := g.runRegistered(context.Background(), r, bulks(it.fields), Origin{Link: it.link})
+		e := g.runRegistered(context.Background(), r, it.fields, nil, Origin{Link: it.link})
 		r.mu.Lock()
 		r.pending--
 		r.idleCond.Broadcast()
@@ -86,7 +86,7 @@ func (g *Gears) runSync(r *Registration, fields [][]byte, o Origin) *Execution {
 	}
 	g.regs.depth++
 	defer func() { g.regs.depth-- }()
-	return g.runRegistered(context.Background(), r, bulks(fields), o)
+	return g.runRegistered(context.Background(), r, fields, nil, o)
 }
 
 func bulks(fields [][]byte) []abi.Value {
@@ -104,12 +104,12 @@ const (
 	regTraceback = 4 // PythonAttemptTraceback=1
 )
 
-// regFrame is REG_RUN's payload: [id, flags, fields...]. A KeysReader
-// record that reads the value gets the key's type and value read here, on
-// the actor under the keyspace lock, instead of a host call back from the
-// guest: [id, flags, key, event, type, value].
-func (g *Gears) regFrame(s *Session, r *Registration, fields []abi.Value, o Origin) []byte {
-	flags := 0
+// regFrame encodes REG_RUN's payload [id, flags, fields..., raw] for r:
+// the record's fields as bulk strings, then raw (an encoded value, for
+// StreamReader batches), then for a KeysReader reading values the key's
+// type and value, read under the lock now.
+func (g *Gears) regFrame(s *Session, r *Registration, fields [][]byte, raw []byte, o Origin) []byte {
+	flags := int64(0)
 	if !o.NoAsync {
 		flags |= regAsyncOK
 	}
@@ -119,16 +119,32 @@ func (g *Gears) regFrame(s *Session, r *Registration, fields []abi.Value, o Orig
 	if g.cfg.Int("PythonAttemptTraceback") == 1 {
 		flags |= regTraceback
 	}
-	out := make([]abi.Value, 0, 2+len(fields)+2)
-	out = append(out, abi.BulkString(r.ID), abi.Int(int64(flags)))
-	out = append(out, fields...)
-	if r.Reader == "KeysReader" && r.ReadValue && len(fields) == 2 {
-		release := s.lockServing()
-		t, v := g.backend.KeyRecord(s, fields[0].Str)
-		release()
-		out = append(out, abi.BulkString(t), v)
+	n, size := 2+len(fields), 32+len(r.ID)+len(raw)
+	for _, f := range fields {
+		size += 16 + len(f)
 	}
-	return abi.Array(out...).Encode()
+	if raw != nil {
+		n++
+	}
+	var typ string
+	var val abi.Value
+	readValue := r.Reader == "KeysReader" && r.ReadValue && len(fields) == 2
+	if readValue {
+		release := s.lockServing()
+		typ, val = g.backend.KeyRecord(s, fields[0])
+		release()
+		n += 2
+	}
+	dst := abi.AppendArrayHeader(make([]byte, 0, size), n)
+	dst = abi.AppendInt(abi.AppendBulkString(dst, r.ID), flags)
+	for _, f := range fields {
+		dst = abi.AppendBulk(dst, f)
+	}
+	dst = append(dst, raw...)
+	if readValue {
+		dst = abi.AppendValue(abi.AppendBulkString(dst, typ), val)
+	}
+	return dst
 }
 
 func (g *Gears) newRegExecution(r *Registration) *Execution {
@@ -142,7 +158,7 @@ func (g *Gears) newRegExecution(r *Registration) *Execution {
 // borrows the keyspace lock the current command holds; when o.Caller is
 // r's own session the current goroutine is its actor and the guest is
 // re-entered directly.
-func (g *Gears) runRegistered(ctx context.Context, r *Registration, fields []abi.Value, o Origin) *Execution {
+func (g *Gears) runRegistered(ctx context.Context, r *Registration, fields [][]byte, raw []byte, o Origin) *Execution {
 	e := g.newRegExecution(r)
 	e.link, e.noAsync = o.Link, o.NoAsync
 	caller := o.Caller
@@ -155,7 +171,7 @@ func (g *Gears) runRegistered(ctx context.Context, r *Registration, fields []abi
 			s.lockHeld = true // borrowed from the firing command
 			defer func() { s.lockHeld = saved }()
 		}
-		return g.invokeExecution(ctx, e, in, opRegRun, g.regFrame(s, r, fields, o), limit)
+		return g.invokeExecution(ctx, e, in, opRegRun, g.regFrame(s, r, fields, raw, o), limit)
 	}
 	var err error
 	switch {
@@ -248,19 +264,19 @@ func (e *Execution) finishWith(results []abi.Value, msg string) {
 	close(e.done)
 }
 
-// Trigger runs the CommandReader registration named name (RG.TRIGGER) with
-// args and returns its execution. caller is the session whose actor holds
-// the keyspace lock when a gear itself calls RG.TRIGGER (else nil).
-func (g *Gears) Trigger(ctx context.Context, caller *Session, name string, args [][]byte) (*Execution, error) {
-	r := g.findTrigger(name)
+// Trigger runs the CommandReader registration named args[0] (RG.TRIGGER's
+// arguments: the trigger's name, then its own) and returns its execution.
+// caller is the session whose actor holds the keyspace lock when a gear
+// itself calls RG.TRIGGER (else nil).
+func (g *Gears) Trigger(ctx context.Context, caller *Session, args [][]byte) (*Execution, error) {
+	r := g.findTrigger(string(args[0]))
 	if r == nil {
 		return nil, ErrorReply("ERR subcommand not found")
 	}
-	fields := append([][]byte{[]byte(name)}, args...)
 	if r.Mode == "sync" {
 		return nil, errNeedLock
 	}
-	e, err := g.runCalled(ctx, r, fields, nil)
+	e, err := g.runCalled(ctx, r, args, nil)
 	if err == nil && e == nil {
 		err = ErrorReply("ERR subcommand not found")
 	}
@@ -273,7 +289,7 @@ func (g *Gears) Trigger(ctx context.Context, caller *Session, name string, args 
 // waits. nil, nil if the registration went away meanwhile.
 func (g *Gears) runCalled(ctx context.Context, r *Registration, fields [][]byte, link *Link) (*Execution, error) {
 	if !r.InOrder {
-		return g.runRegistered(ctx, r, bulks(fields), Origin{Link: link}), nil
+		return g.runRegistered(ctx, r, fields, nil, Origin{Link: link}), nil
 	}
 	ch := make(chan *Execution, 1)
 	r.enqueue(regItem{fields: fields, result: ch, link: link})
@@ -295,14 +311,15 @@ var errNeedLock = errors.New("sync trigger: run under the keyspace lock")
 // ErrSyncTrigger is matched by Trigger's error for sync registrations.
 var ErrSyncTrigger = errNeedLock
 
-// TriggerSync runs a sync trigger; the caller holds the keyspace lock
-// (o.Caller: the gears session whose execute() called RG.TRIGGER).
-func (g *Gears) TriggerSync(name string, args [][]byte, o Origin) (*Execution, error) {
-	r := g.findTrigger(name)
+// TriggerSync runs a sync trigger (args as Trigger's); the caller holds
+// the keyspace lock (o.Caller: the gears session whose execute() called
+// RG.TRIGGER).
+func (g *Gears) TriggerSync(args [][]byte, o Origin) (*Execution, error) {
+	r := g.findTrigger(string(args[0]))
 	if r == nil {
 		return nil, ErrorReply("ERR subcommand not found")
 	}
-	return g.runSync(r, append([][]byte{[]byte(name)}, args...), o), nil
+	return g.runSync(r, args, o), nil
 }
 
 // TriggerMode reports the mode of a trigger ("" when none).

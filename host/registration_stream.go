@@ -313,7 +313,7 @@ func (g *Gears) runStreamBatch(r *Registration, key string, batch []streamEntry)
 	for i, e := range batch {
 		recs[i] = abi.Array(abi.BulkString(key), abi.BulkString(e.id), abi.Array(e.fields...))
 	}
-	ex := g.runRegistered(context.Background(), r, []abi.Value{abi.Array(recs...)}, Origin{})
+	ex := g.runRegistered(context.Background(), r, nil, abi.Array(recs...).Encode(), Origin{})
 	_, errs, _ := ex.Counts()
 	lag := time.Now().UnixMilli() - idMillis(batch[len(batch)-1].id)
 	r.mu.Lock()

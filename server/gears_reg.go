@@ -169,9 +169,8 @@ func sessionPD(g *host.Gears, s *host.Session) string {
 
 func triggerCmd(onKey bool) Parser {
 	return gearsCmd(func(c *Ctx, g *host.Gears, a [][]byte) {
-		name := string(a[1])
-		args := a[2:]
-		mode := g.TriggerMode(name)
+		args := a[1:] // the trigger's name, then its arguments
+		mode := g.TriggerMode(string(args[0]))
 		var e *host.Execution
 		var err error
 		switch {
@@ -181,16 +180,16 @@ func triggerCmd(onKey bool) Parser {
 		case mode == "sync":
 			if !c.C.lockHeld {
 				c.S.db.Lock()
-				e, err = g.TriggerSync(name, args, host.Origin{NoAsync: c.InMulti})
+				e, err = g.TriggerSync(args, host.Origin{NoAsync: c.InMulti})
 				c.S.db.Unlock()
 			} else {
-				e, err = g.TriggerSync(name, args, host.Origin{Caller: c.C.session, NoAsync: c.InMulti})
+				e, err = g.TriggerSync(args, host.Origin{Caller: c.C.session, NoAsync: c.InMulti})
 			}
 		case c.InMulti || c.C.lockHeld:
 			c.W.Error("ERR can not run a non-sync execution inside a MULTI/LUA (blocking is not allowed) or on loading.")
 			return
 		default:
-			e, err = g.Trigger(context.Background(), nil, name, args)
+			e, err = g.Trigger(context.Background(), nil, args)
 		}
 		if err != nil {
 			c.W.Error(err.Error())

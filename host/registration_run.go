@@ -11,7 +11,7 @@ import (
 
 // worker runs a registration's queued executions one after another.
 func (r *Registration) worker(g *Gears) {
-	g.background(r)
+	run := g.background(r)
 	for {
 		r.mu.Lock()
 		for len(r.queue) == 0 && !r.stopped {
@@ -27,7 +27,8 @@ func (r *Registration) worker(g *Gears) {
 		r.queue = r.queue[1:]
 		r.pending++
 		r.mu.Unlock()
-		e := g.runRegistered(context.Background(), r, it.fields, nil, Origin{Link: it.link})
+		var e *Execution
+		run(func() { e = g.runRegistered(context.Background(), r, it.fields, nil, Origin{Link: it.link}) })
 		r.mu.Lock()
 		r.pending--
 		r.idleCond.Broadcast()
@@ -42,12 +43,25 @@ func (r *Registration) worker(g *Gears) {
 // BackgroundNice when no client ever waits for r's executions (a KeysReader
 // without commands=, a StreamReader): on a busy machine, client commands
 // then get the CPU first and the executions take what is left, instead of
-// both slowing down alike (RATIONALE.md, "Background executions").
-func (g *Gears) background(r *Registration) {
-	if r.Reader == "StreamReader" || (r.Reader == "KeysReader" && r.Commands == nil) {
-		if err := lowerPriority(int(g.cfg.Int("BackgroundNice"))); err != nil {
-			g.log.Warn("lower the priority of a registration worker", "registration", r.ID, "err", err)
-		}
+// both slowing down alike (RATIONALE.md, "Background executions"). It
+// returns the function the worker runs each execution with.
+func (g *Gears) background(r *Registration) (run func(func())) {
+	plain := func(f func()) { f() }
+	nice := int(g.cfg.Int("BackgroundNice"))
+	if nice <= 0 || (r.Reader != "StreamReader" && (r.Reader != "KeysReader" || r.Commands != nil)) {
+		return plain
+	}
+	if err := lowerPriority(nice); err != nil {
+		g.log.Warn("lower the priority of a registration worker", "registration", r.ID, "err", err)
+		return plain
+	}
+	if g.backgroundRun == nil {
+		return plain
+	}
+	return func(f func()) {
+		g.backgroundRun(1)
+		defer g.backgroundRun(-1)
+		f()
 	}
 }
 

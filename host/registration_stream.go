@@ -162,7 +162,7 @@ func globEscape(s string) string {
 }
 
 func (r *Registration) streamWorker(g *Gears) {
-	g.background(r)
+	run := g.background(r)
 	g.scanStreams(r)
 	r.poke()
 	for {
@@ -209,11 +209,13 @@ func (r *Registration) streamWorker(g *Gears) {
 		}
 		st.dirty = map[string]bool{}
 		r.mu.Unlock()
-		for _, k := range keys {
-			if !g.processStream(r, k) {
-				break
+		run(func() {
+			for _, k := range keys {
+				if !g.processStream(r, k) {
+					break
+				}
 			}
-		}
+		})
 	}
 }
 

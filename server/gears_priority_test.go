@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // nicedThreads lists this process's threads whose nice value is above
@@ -62,8 +63,8 @@ func threadNice(t *testing.T, path string) (int, bool) {
 }
 
 // Executions no client waits for run on a lowered-priority thread
-// (BackgroundNice, unless 0); a trigger's, which its client waits for, do
-// not.
+// (BackgroundNice, unless 0), and the GOMAXPROCS governor hears of them; a
+// trigger's, which its client waits for, do not.
 func TestBackgroundNice(t *testing.T) {
 	for _, tc := range []struct {
 		nice string
@@ -80,6 +81,18 @@ func TestBackgroundNice(t *testing.T) {
 			waitUntil(t, c, "get seen", `"1"`)
 			if n := newNiced(before, nicedThreads(t)); n != tc.want {
 				t.Fatalf("%d niced threads with one async KeysReader registration, want %d", n, tc.want)
+			}
+			// the GOMAXPROCS governor hears of niced executions (procs.go)
+			if tc.want > 0 {
+				deadline := time.Now().Add(10 * time.Second)
+				for s.procs.bgLast.Load() == 0 || s.procs.bgBusy.Load() != 0 {
+					if time.Now().After(deadline) {
+						t.Fatalf("governor: niced execution not seen (busy %d)", s.procs.bgBusy.Load())
+					}
+					time.Sleep(time.Millisecond)
+				}
+			} else if s.procs.bgLast.Load() != 0 || s.procs.bgBusy.Load() != 0 {
+				t.Fatal("governor: an execution counted as niced with BackgroundNice 0")
 			}
 			if got := c.pyexec(`GB('CommandReader').map(lambda x: x[1]).register(trigger='fg', inorder=True)`); got != "OK" {
 				t.Fatal(got)

@@ -13,10 +13,21 @@ import (
 // soon as gears guests run, every CPU is available again (sessions run in
 // parallel, and a busy guest must not hold up the commands); a second
 // without guest work brings it back down. `io-threads` is the idle size.
+//
+// A registration worker running at a lowered OS priority (BackgroundNice)
+// gets one P more while it runs executions, up to as many as CPUs: the
+// kernel deschedules its thread for the commands' threads, but the P stays
+// with that thread, so without a P of its own the commands would have one
+// CPU less. Not more Ps than that: a thread descheduled while it holds the
+// keyspace lock stalls everyone (GOMAXPROCS 3 on 2 CPUs halved the SET
+// rate of a sync registration). The extra P goes a second after the
+// workers' last execution, not at every one (GOMAXPROCS stops the world).
 type procs struct {
 	idle, max int
 	busy      atomic.Int64 // guest work running now
 	last      atomic.Int64 // unix ns when guest work last ended
+	bgBusy    atomic.Int64 // niced registration workers running executions
+	bgLast    atomic.Int64 // unix ns when such an execution last ended
 	wake      chan struct{}
 }
 
@@ -28,28 +39,50 @@ func newProcs(idle int) *procs {
 	return &procs{idle: idle, max: all, wake: make(chan struct{}, 1)}
 }
 
+func (p *procs) poke() {
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+}
+
 // activity is host.Options.Activity: +1 when a session starts guest work,
 // -1 when it ends.
 func (p *procs) activity(d int) {
 	n := p.busy.Add(int64(d))
 	switch {
 	case d > 0 && n == 1:
-		select {
-		case p.wake <- struct{}{}:
-		default:
-		}
+		p.poke()
 	case d < 0:
 		p.last.Store(time.Now().UnixNano())
 	}
+}
+
+// background is host.Options.Background: +1 when a niced registration
+// worker starts an execution, -1 when it ends.
+func (p *procs) background(d int) {
+	n := p.bgBusy.Add(int64(d))
+	switch {
+	case d > 0 && n == 1:
+		p.poke()
+	case d < 0:
+		p.bgLast.Store(time.Now().UnixNano())
+	}
+}
+
+// busySize is GOMAXPROCS while guests run, cur the current one.
+func (p *procs) busySize(cur int) int {
+	n := p.max + min(int(p.bgBusy.Load()), p.max)
+	if n < cur && time.Since(time.Unix(0, p.bgLast.Load())) < time.Second {
+		return cur
+	}
+	return n
 }
 
 // run adjusts GOMAXPROCS until stop closes. It starts with every CPU (the
 // interpreter compiles and the sessions restore at start) and lowers it
 // once the gears engine is ready and idle.
 func (p *procs) run(stop, ready <-chan struct{}) {
-	if p.idle == p.max {
-		return
-	}
 	cur := p.max
 	set := func(n int) {
 		if n != cur {
@@ -65,8 +98,8 @@ func (p *procs) run(stop, ready <-chan struct{}) {
 		select {
 		case <-stop:
 			return
-		case <-p.wake:
-			set(p.max)
+		case <-p.wake: // guest work started (it may have ended already)
+			set(p.busySize(cur))
 		case <-t.C:
 			select {
 			case <-ready:
@@ -75,7 +108,7 @@ func (p *procs) run(stop, ready <-chan struct{}) {
 			}
 			switch {
 			case p.busy.Load() > 0:
-				set(p.max)
+				set(p.busySize(cur))
 			case time.Since(time.Unix(0, p.last.Load())) >= time.Second:
 				set(p.idle)
 			}

@@ -1334,6 +1334,11 @@ static PyObject *
 reg_chain(PyObject *rec, PyObject *chain, long long flags)
 {
     PyObject *ctx, *r = rec, *error = NULL, *res = NULL;
+    if (PyList_GET_SIZE(g_reg.cur) != 1) {
+        PyErr_SetString(PyExc_RuntimeError, "gearsasync.cur must hold one item");
+        Py_DECREF(rec);
+        return NULL;
+    }
     if (g_reg.nfree > 0) {
         ctx = g_reg.free[--g_reg.nfree];
     }

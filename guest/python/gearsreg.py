@@ -24,7 +24,7 @@ _KEY_TYPES = ('empty', 'string', 'list', 'hash', 'set', 'zset', 'module', 'strea
 
 
 class _Reg:
-    def __init__(self, reader, steps, desc, readValue, onRegistered):
+    def __init__(self, reader, steps, desc, onRegistered):
         self.reader = reader
         self.steps = steps
         self.layout = gearsapi._layout(steps)
@@ -32,7 +32,6 @@ class _Reg:
         # registration may nest in itself, so more than one may exist)
         self.free = []
         self.desc = desc
-        self.readValue = readValue
         self.onRegistered = onRegistered
 
 
@@ -146,7 +145,7 @@ def register(gb, prefix, kw):
     rid = hostcall('reg_create', reader, mode, gb.desc if gb.desc is not None else '',
                    '1' if gb.desc is not None else '0', *args)
     rid = rid.decode() if isinstance(rid, bytes) else rid
-    reg = _Reg(reader, list(gb.steps), gb.desc, readValue, onRegistered)
+    reg = _Reg(reader, list(gb.steps), gb.desc, onRegistered)
     _regs[rid] = reg
     kind = _KIND[reader] + (1 if reader == 'KeysReader' and readValue else 0)
     _gears.reg_add(rid, kind, _chain(reg.steps))

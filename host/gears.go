@@ -52,12 +52,10 @@ type Options struct {
 	DB *storage.DB
 	// Activity, if set, hears +1 when a session starts running guest work
 	// and -1 when it ends (the server sizes GOMAXPROCS with it).
-	Activity func(delta int)
-	// Background, if set, hears +1 when a registration worker on a thread
-	// of lowered priority (BackgroundNice) starts an execution and -1 when
-	// it ends: such a thread keeps its P while the kernel runs others
-	// instead, so the server gives it one of its own.
-	Background func(delta int)
+	// background: the work is an execution of a registration worker on a
+	// thread of lowered priority (BackgroundNice), which no client waits
+	// for.
+	Activity func(delta int, background bool)
 }
 
 // Gears is the engine: interpreters, sessions and executions.
@@ -81,9 +79,8 @@ type Gears struct {
 	planSeq  atomic.Int64
 	// regsChanged, if set, hears about registrations added or removed.
 	regsChanged func()
-	// activity, if set, hears guest work start (+1) and end (-1);
-	// backgroundRun the executions of niced registration workers.
-	activity, backgroundRun func(delta int)
+	// activity, if set, hears guest work start (+1) and end (-1).
+	activity func(delta int, background bool)
 
 	stats Stats
 }
@@ -120,7 +117,7 @@ func New(ctx context.Context, opt Options) (*Gears, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gears engine: %w", err)
 	}
-	g := &Gears{eng: eng, log: opt.Logger, cfg: opt.Config, backend: opt.Backend, db: opt.DB, activity: opt.Activity, backgroundRun: opt.Background,
+	g := &Gears{eng: eng, log: opt.Logger, cfg: opt.Config, backend: opt.Backend, db: opt.DB, activity: opt.Activity,
 		sessions: map[string]*Session{}, execs: map[string]*Execution{}}
 	precompileAPI(ctx, eng, g.log)
 	g.pool = newPool(g)

@@ -11,7 +11,7 @@ import (
 
 // worker runs a registration's queued executions one after another.
 func (r *Registration) worker(g *Gears) {
-	run := g.background(r)
+	ctx := g.background(r)
 	for {
 		r.mu.Lock()
 		for len(r.queue) == 0 && !r.stopped {
@@ -27,8 +27,7 @@ func (r *Registration) worker(g *Gears) {
 		r.queue = r.queue[1:]
 		r.pending++
 		r.mu.Unlock()
-		var e *Execution
-		run(func() { e = g.runRegistered(context.Background(), r, it.fields, nil, Origin{Link: it.link}) })
+		e := g.runRegistered(ctx, r, it.fields, nil, Origin{Link: it.link})
 		r.mu.Lock()
 		r.pending--
 		r.idleCond.Broadcast()
@@ -44,26 +43,23 @@ func (r *Registration) worker(g *Gears) {
 // without commands=, a StreamReader): on a busy machine, client commands
 // then get the CPU first and the executions take what is left, instead of
 // both slowing down alike (RATIONALE.md, "Background executions"). It
-// returns the function the worker runs each execution with.
-func (g *Gears) background(r *Registration) (run func(func())) {
-	plain := func(f func()) { f() }
+// returns the context of the worker's executions: marked when the thread
+// is niced, so that Options.Activity reports them as background work.
+func (g *Gears) background(r *Registration) context.Context {
+	ctx := context.Background()
 	nice := int(g.cfg.Int("BackgroundNice"))
 	if nice <= 0 || (r.Reader != "StreamReader" && (r.Reader != "KeysReader" || r.Commands != nil)) {
-		return plain
+		return ctx
 	}
 	if err := lowerPriority(nice); err != nil {
 		g.log.Warn("lower the priority of a registration worker", "registration", r.ID, "err", err)
-		return plain
+		return ctx
 	}
-	if g.backgroundRun == nil {
-		return plain
-	}
-	return func(f func()) {
-		g.backgroundRun(1)
-		defer g.backgroundRun(-1)
-		f()
-	}
+	return context.WithValue(ctx, backgroundKey{}, true)
 }
+
+// backgroundKey marks the context of a niced worker's executions.
+type backgroundKey struct{}
 
 // Drain waits until the registration's queue is empty and nothing runs
 // (tests and RG.UNREGISTER use it).

@@ -162,7 +162,7 @@ func globEscape(s string) string {
 }
 
 func (r *Registration) streamWorker(g *Gears) {
-	run := g.background(r)
+	ctx := g.background(r)
 	g.scanStreams(r)
 	r.poke()
 	for {
@@ -209,13 +209,11 @@ func (r *Registration) streamWorker(g *Gears) {
 		}
 		st.dirty = map[string]bool{}
 		r.mu.Unlock()
-		run(func() {
-			for _, k := range keys {
-				if !g.processStream(r, k) {
-					break
-				}
+		for _, k := range keys {
+			if !g.processStream(ctx, r, k) {
+				break
 			}
-		})
+		}
 	}
 }
 
@@ -242,7 +240,7 @@ func (r *Registration) nextDeadline() time.Duration {
 // processStream reads the stream and runs full batches (or partial ones
 // whose duration passed). It returns false when the registration stopped
 // processing (abort, retry, pause).
-func (g *Gears) processStream(r *Registration, key string) bool {
+func (g *Gears) processStream(ctx context.Context, r *Registration, key string) bool {
 	grp := r.group()
 	if v := g.exec(r, "XGROUP", "CREATE", key, grp, "0"); v.Kind == abi.KindError && !strings.HasPrefix(string(v.Str), "BUSYGROUP") {
 		g.log.Warn("stream registration: create group", "registration", r.ID, "stream", key, "err", string(v.Str))
@@ -286,7 +284,7 @@ func (g *Gears) processStream(r *Registration, key string) bool {
 			delete(r.stream.buf, key)
 		}
 		r.mu.Unlock()
-		if !g.runStreamBatch(r, key, batch) {
+		if !g.runStreamBatch(ctx, r, key, batch) {
 			return false
 		}
 	}
@@ -310,12 +308,12 @@ func parseXRead(v abi.Value) []streamEntry {
 
 // runStreamBatch runs one execution; afterwards the entries are acked
 // (and the stream trimmed) or, per onFailedPolicy, retried or abandoned.
-func (g *Gears) runStreamBatch(r *Registration, key string, batch []streamEntry) bool {
+func (g *Gears) runStreamBatch(ctx context.Context, r *Registration, key string, batch []streamEntry) bool {
 	recs := make([]abi.Value, len(batch))
 	for i, e := range batch {
 		recs[i] = abi.Array(abi.BulkString(key), abi.BulkString(e.id), abi.Array(e.fields...))
 	}
-	ex := g.runRegistered(context.Background(), r, nil, abi.Array(recs...).Encode(), Origin{})
+	ex := g.runRegistered(ctx, r, nil, abi.Array(recs...).Encode(), Origin{})
 	_, errs, _ := ex.Counts()
 	lag := time.Now().UnixMilli() - idMillis(batch[len(batch)-1].id)
 	r.mu.Lock()

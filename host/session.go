@@ -163,8 +163,9 @@ func (s *Session) drive(t *task, handoff chan *task) {
 
 func (s *Session) serve(t *task) {
 	if a := s.g.activity; a != nil {
-		a(1)
-		defer a(-1)
+		bg := t.ctx.Value(backgroundKey{}) != nil
+		a(1, bg)
+		defer a(-1, bg)
 	}
 	t.err = t.fn(t.ctx, s.inst)
 	if s.inst.Depth() == 0 {

@@ -59,7 +59,7 @@ func (s *Server) startGears() {
 			}
 			g, err := host.New(context.Background(), host.Options{
 				CacheDir: dir, Logger: s.log, Config: st.cfg, Backend: (*gearsBackend)(s), DB: s.db,
-				Activity: s.procs.activity, Background: s.procs.background,
+				Activity: s.procs.activity,
 			})
 			if err != nil {
 				s.log.Error("gears engine failed to start", "err", err)

@@ -14,21 +14,21 @@ import (
 // parallel, and a busy guest must not hold up the commands); a second
 // without guest work brings it back down. `io-threads` is the idle size.
 //
-// A registration worker running at a lowered OS priority (BackgroundNice)
-// gets one P more while it runs executions, up to as many as CPUs: the
-// kernel deschedules its thread for the commands' threads, but the P stays
-// with that thread, so without a P of its own the commands would have one
-// CPU less. Not more Ps than that: a thread descheduled while it holds the
-// keyspace lock stalls everyone (GOMAXPROCS 3 on 2 CPUs halved the SET
-// rate of a sync registration). The extra P goes a second after the
-// workers' last execution, not at every one (GOMAXPROCS stops the world).
+// Background executions (registration workers on threads of lowered
+// priority, BackgroundNice) get one P each on top, up to as many as CPUs,
+// while they run and for a second after: the kernel deschedules their
+// threads for the commands' threads, but a P stays with its thread, so
+// without Ps of their own they would take the commands'. (Only that one P
+// for the commands while background work runs measured worse: SET with
+// an async registration 65-67k against 70-75k rps.) Not more Ps than
+// that: a thread descheduled while it holds the keyspace lock stalls
+// everyone (GOMAXPROCS 3 on 2 CPUs took a sync registration's SET rate
+// from ~60k to 39k).
 type procs struct {
-	idle, max int
-	busy      atomic.Int64 // guest work running now
-	last      atomic.Int64 // unix ns when guest work last ended
-	bgBusy    atomic.Int64 // niced registration workers running executions
-	bgLast    atomic.Int64 // unix ns when such an execution last ended
-	wake      chan struct{}
+	idle, max    int
+	busy, bgBusy atomic.Int64 // guest work running now: for clients, background
+	last, bgLast atomic.Int64 // unix ns when such work last ended
+	wake         chan struct{}
 }
 
 func newProcs(idle int) *procs {
@@ -39,42 +39,38 @@ func newProcs(idle int) *procs {
 	return &procs{idle: idle, max: all, wake: make(chan struct{}, 1)}
 }
 
-func (p *procs) poke() {
-	select {
-	case p.wake <- struct{}{}:
-	default:
-	}
-}
-
 // activity is host.Options.Activity: +1 when a session starts guest work,
 // -1 when it ends.
-func (p *procs) activity(d int) {
-	n := p.busy.Add(int64(d))
-	switch {
+func (p *procs) activity(d int, background bool) {
+	busy, last := &p.busy, &p.last
+	if background {
+		busy, last = &p.bgBusy, &p.bgLast
+	}
+	switch n := busy.Add(int64(d)); {
 	case d > 0 && n == 1:
-		p.poke()
+		select {
+		case p.wake <- struct{}{}:
+		default:
+		}
 	case d < 0:
-		p.last.Store(time.Now().UnixNano())
+		last.Store(time.Now().UnixNano())
 	}
 }
 
-// background is host.Options.Background: +1 when a niced registration
-// worker starts an execution, -1 when it ends.
-func (p *procs) background(d int) {
-	n := p.bgBusy.Add(int64(d))
-	switch {
-	case d > 0 && n == 1:
-		p.poke()
-	case d < 0:
-		p.bgLast.Store(time.Now().UnixNano())
+// size is GOMAXPROCS for the work running now or within the last second.
+func (p *procs) size() int {
+	recent := func(last *atomic.Int64) bool {
+		return time.Since(time.Unix(0, last.Load())) < time.Second
 	}
-}
-
-// busySize is GOMAXPROCS while guests run, cur the current one.
-func (p *procs) busySize(cur int) int {
-	n := p.max + min(int(p.bgBusy.Load()), p.max)
-	if n < cur && time.Since(time.Unix(0, p.bgLast.Load())) < time.Second {
-		return cur
+	n := p.idle
+	if p.busy.Load() > 0 || p.bgBusy.Load() > 0 || recent(&p.last) || recent(&p.bgLast) {
+		n = p.max
+	}
+	switch bg := int(p.bgBusy.Load()); {
+	case bg > 0:
+		n += min(bg, p.max)
+	case recent(&p.bgLast):
+		n++
 	}
 	return n
 }
@@ -99,18 +95,12 @@ func (p *procs) run(stop, ready <-chan struct{}) {
 		case <-stop:
 			return
 		case <-p.wake: // guest work started (it may have ended already)
-			set(p.busySize(cur))
+			set(max(p.size(), cur))
 		case <-t.C:
 			select {
 			case <-ready:
-			default:
-				continue // the gears engine is still starting
-			}
-			switch {
-			case p.busy.Load() > 0:
-				set(p.busySize(cur))
-			case time.Since(time.Unix(0, p.last.Load())) >= time.Second:
-				set(p.idle)
+				set(p.size())
+			default: // the gears engine is still starting
 			}
 		}
 	}

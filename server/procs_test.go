@@ -20,6 +20,9 @@ func waitProcs(t *testing.T, want int) {
 
 func TestProcsFollowWork(t *testing.T) {
 	max := runtime.GOMAXPROCS(0)
+	if max < 2 {
+		t.Skip("one CPU: nothing to size")
+	}
 	defer runtime.GOMAXPROCS(max)
 	p := newProcs(1)
 	stop, ready := make(chan struct{}), make(chan struct{})
@@ -27,30 +30,37 @@ func TestProcsFollowWork(t *testing.T) {
 	done := make(chan struct{})
 	go func() { p.run(stop, ready); close(done) }()
 	defer func() { close(stop); <-done }()
-
-	if max > 1 {
-		waitProcs(t, 1) // idle: one P, as Redis' one thread
+	// lowered a second after work ends, not before
+	lowered := func(ended time.Time, want int) {
+		t.Helper()
+		waitProcs(t, want)
+		if d := time.Since(ended); d < time.Second {
+			t.Errorf("GOMAXPROCS %d after %v, before a second passed", want, d)
+		}
 	}
-	p.activity(1)
+
+	waitProcs(t, 1) // idle: one P, as Redis' one thread
+	// guest work for clients: every CPU
+	p.activity(1, false)
 	waitProcs(t, max)
-	// a niced registration worker running an execution gets a P of its
-	// own, up to one per CPU; it keeps it a second after its last one
-	p.background(1)
+	// background executions get a P each on top, up to one per CPU
+	p.activity(1, true)
 	waitProcs(t, max+1)
 	for range max + 2 {
-		p.background(1)
+		p.activity(1, true)
 	}
 	waitProcs(t, 2*max)
-	for range max + 3 {
-		p.background(-1)
+	for range max + 2 {
+		p.activity(-1, true)
 	}
-	ended := time.Now()
-	waitProcs(t, max)
-	if d := time.Since(ended); d < time.Second {
-		t.Errorf("the extra Ps went after %v, before a second passed", d)
-	}
-	p.activity(-1)
-	if max > 1 {
-		waitProcs(t, 1)
-	}
+	waitProcs(t, max+1)
+	p.activity(-1, true)
+	lowered(time.Now(), max)
+	p.activity(-1, false)
+	lowered(time.Now(), 1)
+	// background work alone: every CPU, and its P
+	p.activity(1, true)
+	waitProcs(t, max+1)
+	p.activity(-1, true)
+	lowered(time.Now(), 1)
 }

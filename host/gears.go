@@ -30,10 +30,10 @@ type Backend interface {
 	// readAhead: the session releases the keyspace lock after the call
 	// (not inside atomic()), so the next batch may be read meanwhile.
 	KeysRead(s *Session, cursor, pattern []byte, noScan, readValue, readAhead bool) []byte
-	// KeyRecord reads a key for a KeysReader record: its type name as
-	// RedisGears reports it and its value (string, hash as field/value
-	// array, list; null for the others).
-	KeyRecord(s *Session, key []byte) (typ string, value abi.Value)
+	// AppendKeyRecord reads a key for a KeysReader record and appends to
+	// dst its type name as RedisGears reports it (a bulk string) and its
+	// value (string, hash as field/value array, list; null for the others).
+	AppendKeyRecord(dst []byte, s *Session, key []byte) []byte
 	// CommandInfo describes a command of the command table (hooks).
 	CommandInfo(name string) (CommandInfo, bool)
 	// The keyspace lock.

@@ -71,14 +71,16 @@ func (l *Link) addWait(ch chan *Execution) {
 // regIndex is the dispatch index the server consults on every command:
 // rebuilt whenever registrations change, read without locks.
 type regIndex struct {
+	all      []*Registration            // oldest first (OnEvents)
 	hooks    map[string][]*Registration // by command, newest first
 	linked   map[string]bool            // commands named by KeysReader commands=
 	triggers map[string]*Registration   // RG.TRIGGER names
 }
 
-func (g *Gears) reindex() {
-	idx := &regIndex{hooks: map[string][]*Registration{}, linked: map[string]bool{}, triggers: map[string]*Registration{}}
-	regs := g.regs.list()
+// reindexLocked rebuilds the index; the caller holds g.regs.mu.
+func (g *Gears) reindexLocked() {
+	regs := g.regs.listLocked()
+	idx := &regIndex{all: regs, hooks: map[string][]*Registration{}, linked: map[string]bool{}, triggers: map[string]*Registration{}}
 	for i := len(regs) - 1; i >= 0; i-- {
 		r := regs[i]
 		if r.Hook != "" {

@@ -105,6 +105,10 @@ type regState struct {
 func (rs *regState) list() []*Registration {
 	rs.mu.RLock()
 	defer rs.mu.RUnlock()
+	return rs.listLocked()
+}
+
+func (rs *regState) listLocked() []*Registration {
 	out := make([]*Registration, 0, len(rs.order))
 	for _, id := range rs.order {
 		if r := rs.byID[id]; r != nil {
@@ -267,6 +271,11 @@ func (g *Gears) findTrigger(name string) *Registration {
 
 // commit makes a script's registrations live (after the script succeeded).
 func (g *Gears) commitRegistrations(s *Session, regs []*Registration) {
+	for _, r := range regs { // before events can reach it
+		if r.Reader == "StreamReader" {
+			r.stream = &streamState{dirty: map[string]bool{}, reread: map[string]bool{}, buf: map[string][]streamEntry{}, status: "OK"}
+		}
+	}
 	g.regs.mu.Lock()
 	if g.regs.byID == nil {
 		g.regs.byID = map[string]*Registration{}
@@ -276,11 +285,10 @@ func (g *Gears) commitRegistrations(s *Session, regs []*Registration) {
 		g.regs.order = append(g.regs.order, r.ID)
 		s.regs = append(s.regs, r)
 	}
+	g.reindexLocked()
 	g.regs.mu.Unlock()
-	g.reindex()
 	for _, r := range regs {
 		if r.Reader == "StreamReader" {
-			r.stream = &streamState{dirty: map[string]bool{}, reread: map[string]bool{}, buf: map[string][]streamEntry{}, status: "OK"}
 			go r.streamWorker(g)
 		} else {
 			go r.worker(g)
@@ -306,8 +314,8 @@ func (g *Gears) Unregister(ctx context.Context, id string, abortPending bool) er
 			break
 		}
 	}
+	g.reindexLocked()
 	g.regs.mu.Unlock()
-	g.reindex()
 	r.stop(abortPending)
 	s := r.session
 	s.Do(ctx, func(ctx context.Context, in *Instance) error {
@@ -411,10 +419,11 @@ func containsFold(list []string, s string) bool {
 // override_reply) and the client's reply waits for the async ones.
 func (g *Gears) OnEvents(evs []storage.Event, o Origin) {
 	link := o.Link
-	regs := g.regs.list()
-	if len(regs) == 0 {
+	idx := g.regs.idx.Load()
+	if idx == nil || len(idx.all) == 0 {
 		return
 	}
+	regs := idx.all
 	for _, ev := range evs {
 		for _, r := range regs {
 			if r.Reader == "StreamReader" {

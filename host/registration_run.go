@@ -136,13 +136,8 @@ func (g *Gears) regFrame(s *Session, r *Registration, fields [][]byte, raw []byt
 	if raw != nil {
 		n++
 	}
-	var typ string
-	var val abi.Value
 	readValue := r.Reader == "KeysReader" && r.ReadValue && len(fields) == 2
 	if readValue {
-		release := s.lockServing()
-		typ, val = g.backend.KeyRecord(s, fields[0])
-		release()
 		n += 2
 	}
 	dst := abi.AppendArrayHeader(make([]byte, 0, size), n)
@@ -152,7 +147,9 @@ func (g *Gears) regFrame(s *Session, r *Registration, fields [][]byte, raw []byt
 	}
 	dst = append(dst, raw...)
 	if readValue {
-		dst = abi.AppendValue(abi.AppendBulkString(dst, typ), val)
+		release := s.lockServing()
+		dst = g.backend.AppendKeyRecord(dst, s, fields[0])
+		release()
 	}
 	return dst
 }

@@ -47,6 +47,7 @@ type Session struct {
 	// own hold, an atomic() block's or a borrowed one); only the driving
 	// goroutine reads or writes it.
 	lockHeld      bool
+	unlockFn      func() // lockServing's undo, made once
 	atomic        bool
 	atomicRelease func()
 	// onCreate receives executions created by run() during a script.
@@ -79,7 +80,7 @@ type task struct {
 	fn   func(ctx context.Context, in *Instance) error
 	ctx  context.Context
 	err  error
-	done chan struct{}
+	done chan struct{} // one slot: served
 }
 
 // lockServing makes sure the keyspace lock is held for the actor and
@@ -89,7 +90,7 @@ type task struct {
 // Concurrency), and that task runs here, under the borrowed lock.
 func (s *Session) lockServing() (release func()) {
 	if s.lockHeld {
-		return func() {}
+		return noRelease
 	}
 	b := s.g.backend
 	if !b.TryLockKeyspace() {
@@ -101,11 +102,10 @@ func (s *Session) lockServing() (release func()) {
 		s.waitServing(got, -1, true)
 	}
 	s.lockHeld = true
-	return func() {
-		s.lockHeld = false
-		b.UnlockKeyspace()
-	}
+	return s.unlockFn
 }
+
+func noRelease() {}
 
 func (g *Gears) newSession(ctx context.Context, id string, desc *string) (*Session, error) {
 	g.mu.Lock()
@@ -121,6 +121,10 @@ func (g *Gears) newSession(ctx context.Context, id string, desc *string) (*Sessi
 	s := &Session{ID: id, Description: desc, Created: time.Now(), g: g, inst: pi.inst, out: pi.out,
 		mbox: make(chan *task), quit: make(chan struct{}), site: pi.site,
 		lmbox: make(chan *task), tok: make(chan struct{}, 1), handoff: make(chan *task), lhandoff: make(chan *task)}
+	s.unlockFn = func() {
+		s.lockHeld = false
+		g.backend.UnlockKeyspace()
+	}
 	s.tok <- struct{}{}
 	pi.out.setSession(id)
 	s.inst.OnCall = s.onCall
@@ -171,7 +175,7 @@ func (s *Session) serve(t *task) {
 	if s.inst.Depth() == 0 {
 		s.out.flush()
 	}
-	close(t.done)
+	t.done <- struct{}{}
 }
 
 // Do runs fn on the session and waits for it: on the calling goroutine
@@ -186,8 +190,22 @@ func (s *Session) DoLocked(ctx context.Context, fn func(ctx context.Context, in 
 	return s.do(ctx, fn, s.lmbox)
 }
 
+// tasks are reused: every execution makes one. A task's done receives
+// exactly once, when it has been served.
+var tasks = sync.Pool{New: func() any { return &task{done: make(chan struct{}, 1)} }}
+
 func (s *Session) do(ctx context.Context, fn func(ctx context.Context, in *Instance) error, mbox chan *task) error {
-	t := &task{fn: fn, ctx: ctx, done: make(chan struct{})}
+	t := tasks.Get().(*task)
+	t.fn, t.ctx = fn, ctx
+	err := s.run(t, mbox)
+	*t = task{done: t.done}
+	tasks.Put(t)
+	return err
+}
+
+// run serves t on this goroutine when it gets the token, else through
+// mbox, and waits for it.
+func (s *Session) run(t *task, mbox chan *task) error {
 	select {
 	case <-s.tok:
 		select {
@@ -198,6 +216,7 @@ func (s *Session) do(ctx context.Context, fn func(ctx context.Context, in *Insta
 		}
 		s.serve(t)
 		s.tok <- struct{}{}
+		<-t.done
 		return t.err
 	default:
 	}

@@ -191,7 +191,7 @@ func (b *gearsBackend) Execute(sess *host.Session, args [][]byte) []byte {
 }
 
 // KeysRead serves one KeysReader batch: [next-cursor, [[key, type, value]...]]
-// (recordValue's shapes), encoded straight from the records.
+// (appendRecord), encoded straight from the records.
 func (b *gearsBackend) KeysRead(sess *host.Session, cursor, pattern []byte, noScan, readValue, readAhead bool) []byte {
 	c := b.client(sess)
 	kdb := b.server().db
@@ -209,7 +209,7 @@ func (b *gearsBackend) KeysRead(sess *host.Session, cursor, pattern []byte, noSc
 	out := make([]byte, 0, 64*len(recs)+32)
 	out = append(out, "*2\r\n"...)
 	out = abi.AppendValue(out, abi.Bulk(next))
-	out = appendHeader(out, '*', len(recs))
+	out = abi.AppendArrayHeader(out, len(recs))
 	for i := range recs {
 		out = appendRecord(out, &recs[i])
 	}
@@ -258,52 +258,38 @@ func (b *gearsBackend) readTx(sess *host.Session, read func(tx *storage.Tx) erro
 	return err
 }
 
-func appendHeader(dst []byte, t byte, n int) []byte {
-	dst = append(dst, t)
-	dst = strconv.AppendInt(dst, int64(n), 10)
-	return append(dst, "\r\n"...)
+// appendRecord appends a KeysReader record [key, type, value].
+func appendRecord(dst []byte, r *storage.Record) []byte {
+	return appendTypeValue(abi.AppendBulk(append(dst, "*3\r\n"...), r.Key), r)
 }
 
-// appendRecord appends abi.AppendValue(dst, recordValue(r)) without building
-// the value tree.
-func appendRecord(dst []byte, r *storage.Record) []byte {
-	dst = append(dst, "*3\r\n"...)
-	dst = abi.AppendValue(dst, abi.Bulk(r.Key))
+// appendTypeValue appends a record's type name and value as RedisGears 1.2
+// gives them: a string, a hash as a field/value array, a list; null for
+// the other types.
+func appendTypeValue(dst []byte, r *storage.Record) []byte {
+	dst = abi.AppendBulkString(dst, recordType(r))
 	switch r.Type {
 	case storage.TypeString:
-		dst = abi.AppendValue(dst, abi.BulkString("string"))
-		return abi.AppendValue(dst, abi.Bulk(r.Value))
+		return abi.AppendBulk(dst, r.Value)
 	case storage.TypeHash, storage.TypeList:
-		dst = abi.AppendValue(dst, abi.BulkString(r.Type.String()))
-		dst = appendHeader(dst, '*', len(r.Elems))
+		dst = abi.AppendArrayHeader(dst, len(r.Elems))
 		for _, e := range r.Elems {
-			dst = abi.AppendValue(dst, abi.Bulk(e))
+			dst = abi.AppendBulk(dst, e)
 		}
 		return dst
 	}
-	return abi.AppendValue(abi.AppendValue(dst, recordValue(r).Elems[1]), abi.Null())
+	return abi.AppendValue(dst, abi.Null())
 }
 
-func recordValue(r *storage.Record) abi.Value {
-	t := "empty"
-	v := abi.Null()
+// recordType is the type name RedisGears 1.2 gives a record.
+func recordType(r *storage.Record) string {
 	switch r.Type {
 	case storage.TypeNone:
-	case storage.TypeString:
-		t, v = "string", abi.Bulk(r.Value)
-	case storage.TypeHash, storage.TypeList:
-		t = r.Type.String()
-		el := make([]abi.Value, len(r.Elems))
-		for i, e := range r.Elems {
-			el[i] = abi.Bulk(e)
-		}
-		v = abi.Array(el...)
+		return "empty"
 	case storage.TypeStream:
-		t = "unknown" // RedisGears 1.2 reports streams as 'unknown'
-	default:
-		t = r.Type.String()
+		return "unknown" // RedisGears 1.2 reports streams as 'unknown'
 	}
-	return abi.Array(abi.Bulk(r.Key), abi.BulkString(t), v)
+	return r.Type.String()
 }
 
 func (b *gearsBackend) LockKeyspace()         { b.server().db.Lock() }

@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 
-	"github.com/wasmgears/wasmgears/abi"
 	"github.com/wasmgears/wasmgears/host"
 	"github.com/wasmgears/wasmgears/storage"
 )
@@ -81,9 +80,9 @@ func (b *gearsBackend) CommandInfo(name string) (host.CommandInfo, bool) {
 	}, true
 }
 
-// KeyRecord reads one key for a registration's KeysReader record; the
-// session holds the keyspace lock.
-func (b *gearsBackend) KeyRecord(sess *host.Session, key []byte) (string, abi.Value) {
+// AppendKeyRecord reads one key for a registration's KeysReader record;
+// the session holds the keyspace lock.
+func (b *gearsBackend) AppendKeyRecord(dst []byte, sess *host.Session, key []byte) []byte {
 	var r *storage.Record
 	b.readTx(sess, func(tx *storage.Tx) error {
 		var err error
@@ -95,6 +94,5 @@ func (b *gearsBackend) KeyRecord(sess *host.Session, key []byte) (string, abi.Va
 	if r == nil { // missing, or unreadable: an 'empty' record
 		r = &storage.Record{Key: key}
 	}
-	v := recordValue(r)
-	return string(v.Elems[1].Str), v.Elems[2]
+	return appendTypeValue(dst, r)
 }

@@ -167,7 +167,9 @@ func (g *Gears) StatsRef() *Stats { return &g.stats }
 func (g *Gears) PoolReady() int { return g.pool.count() }
 
 func (g *Gears) nextExecID() string {
-	return ShardID + "-" + strconv.FormatInt(g.execSeq.Add(1)-1, 10)
+	var buf [64]byte // ShardID (40), '-', 20 digits: one allocation, the string
+	b := append(append(buf[:0], ShardID...), '-')
+	return string(strconv.AppendInt(b, g.execSeq.Add(1)-1, 10))
 }
 
 // ErrorReply is a gears error sent to the client verbatim.

@@ -57,6 +57,9 @@ type Instance struct {
 	broken error   // set once the instance trapped or was killed
 	closed bool
 
+	// ctxWith is ctxFrom with this instance in it (Invoke's last context)
+	ctxFrom, ctxWith context.Context
+
 	mu      sync.Mutex // guards running, cancel
 	running bool       // an outermost Invoke is in progress
 	cancel  context.CancelFunc
@@ -207,7 +210,11 @@ func (in *Instance) Invoke(ctx context.Context, op int32, payload []byte) ([]byt
 		in.stacks = append(in.stacks, make([]uint64, 2))
 	}
 	if instOf(ctx) != in {
-		ctx = context.WithValue(ctx, instKey{}, in)
+		// executions of one registration share a context: derive once
+		if ctx != in.ctxFrom {
+			in.ctxFrom, in.ctxWith = ctx, context.WithValue(ctx, instKey{}, in)
+		}
+		ctx = in.ctxWith
 	}
 	in.frames = append(in.frames, frame{req: payload})
 	stack := in.stacks[depth]

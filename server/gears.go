@@ -246,9 +246,11 @@ func (b *gearsBackend) readTx(sess *host.Session, read func(tx *storage.Tx) erro
 	s := b.server()
 	c := b.client(sess)
 	tx := s.db.Begin(c.DB)
+	defer tx.Release() // what read kept from it is copied (storage/read.go)
 	tx.SuppressKeymiss()
 	err := read(tx)
 	if cerr := tx.Commit(); cerr != nil {
+		tx.Discard()
 		return cmp.Or(err, cerr)
 	}
 	evs := tx.TakeEvents()

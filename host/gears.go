@@ -77,6 +77,14 @@ type Gears struct {
 	order    []string // execution ids, oldest first (MaxExecutions FIFO); dropped ones linger (dropLocked)
 	execSeq  atomic.Int64
 	planSeq  atomic.Int64
+
+	// closingSessions counts Session.close calls under way (under mu);
+	// sessionsClosed hears the count reach 0; stuckSessions: a close
+	// could not stop its guest
+	closingSessions int
+	sessionsClosed  *sync.Cond
+	stuckSessions   bool
+
 	// regsChanged, if set, hears about registrations added or removed.
 	regsChanged func()
 	// activity, if set, hears guest work start (+1) and end (-1).
@@ -119,6 +127,7 @@ func New(ctx context.Context, opt Options) (*Gears, error) {
 	}
 	g := &Gears{eng: eng, log: opt.Logger, cfg: opt.Config, backend: opt.Backend, db: opt.DB, activity: opt.Activity,
 		sessions: map[string]*Session{}, execs: map[string]*Execution{}}
+	g.sessionsClosed = sync.NewCond(&g.mu)
 	precompileAPI(ctx, eng, g.log)
 	g.pool = newPool(g)
 	g.log.Info("gears engine ready", "compile", time.Since(start).Round(time.Millisecond), "strict", cfg.Strict, "snapshot", cfg.Snapshot)
@@ -148,6 +157,13 @@ func (g *Gears) Close(ctx context.Context) error {
 			stuck = true
 		}
 	}
+	// closes begun elsewhere (a released session) still use the runtime
+	g.mu.Lock()
+	for g.closingSessions > 0 {
+		g.sessionsClosed.Wait()
+	}
+	stuck = stuck || g.stuckSessions
+	g.mu.Unlock()
 	if stuck {
 		// A guest that neither yields nor can be killed still runs in its
 		// linear memory: closing the runtime would pull it from under it.

@@ -26,12 +26,14 @@ type Session struct {
 	Description *string
 	Created     time.Time
 
-	g    *Gears
-	inst *Instance
-	out  *logWriter
-	mbox chan *task
-	quit chan struct{}
-	wg   sync.WaitGroup
+	g       *Gears
+	inst    *Instance
+	out     *logWriter
+	mbox    chan *task
+	quit    chan struct{}
+	closeMu sync.Mutex // one close at a time
+	stuck   bool       // close could not stop the guest
+	wg      sync.WaitGroup
 	// lmbox carries tasks whose sender holds the keyspace lock for them
 	// (sync registrations): they may run while the driver waits for that
 	// lock; the others (mbox) may not, they would wait for it too, nested
@@ -275,17 +277,32 @@ func (s *Session) release(ctx context.Context) {
 }
 
 // close stops the actor and frees the interpreter; false if the guest
-// could not be stopped (it is left running).
+// could not be stopped (it is left running). Callers may race (the server
+// shutting down while an unblocking execution's session is released): the
+// second waits for the first and gets its answer. Gears.Close waits for
+// every close under way before it closes the runtime.
 func (s *Session) close(ctx context.Context) bool {
-	s.g.mu.Lock()
-	delete(s.g.live, s)
-	s.g.mu.Unlock()
+	s.closeMu.Lock()
+	defer s.closeMu.Unlock()
 	select {
 	case <-s.quit:
-		return true
+		return !s.stuck
 	default:
 		close(s.quit)
 	}
+	g := s.g
+	g.mu.Lock()
+	delete(g.live, s)
+	g.closingSessions++
+	g.mu.Unlock()
+	defer func() {
+		g.mu.Lock()
+		g.stuckSessions = g.stuckSessions || s.stuck
+		if g.closingSessions--; g.closingSessions == 0 {
+			g.sessionsClosed.Broadcast()
+		}
+		g.mu.Unlock()
+	}()
 	// A running invoke must end before the instance can close: stop it
 	// (and kill it in strict mode if it does not yield).
 	stopped := make(chan struct{})
@@ -304,6 +321,7 @@ func (s *Session) close(ctx context.Context) bool {
 			}
 			if !s.inst.Kill() {
 				s.g.log.Error("session does not stop; leaving its interpreter behind", "session", s.ID)
+				s.stuck = true
 				return false
 			}
 			<-stopped

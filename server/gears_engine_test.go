@@ -396,3 +396,18 @@ func TestGearsPyProfile(t *testing.T) {
 	}
 	runSteps(t, c, []step{{"rg.pyprofile reset profsess", "OK"}, {"rg.pyprofile stats profsess", `""`}})
 }
+
+// A server shutting down while unblocking executions end: both close the
+// executions' sessions. The runtime must outlive every close (a close still
+// under way once read the interpreter's memory after the runtime unmapped
+// it: SIGSEGV). A stress test: the window is narrow.
+func TestShutdownWhileUnblockingSessionsEnd(t *testing.T) {
+	for range 5 {
+		s := startServer(t)
+		c := dial(t, s)
+		for range 6 {
+			c.pyexec("GB('PythonReader').run(lambda: (x for x in range(300)))", "UNBLOCKING")
+		}
+		s.Shutdown()
+	}
+}

@@ -338,3 +338,32 @@ reg('allowed', GB('CommandReader').map(lambda x: str(isAsyncAllow())))
 		runSteps(t, c, []step{{"rg.configset PythonAttemptTraceback 1", "[OK]"}})
 	}
 }
+
+// KeysReader records are built by the same C whichever path runs the
+// steps: map/filter/foreach chains in C, others (and profiled executions)
+// in Python. The records must read alike.
+func TestKeysReaderRecordsCAndPython(t *testing.T) {
+	s := startServer(t)
+	c := dial(t, s)
+	// one-to-one steps (C), and a flatmap (Python)
+	for _, code := range []string{
+		`GB().map(lambda r: '%s|%s|%s|%s' % (r['key'], r['event'], r['type'], r['value'])).foreach(lambda x: execute('rpush', 'c', x)).register(prefix='k:*', mode='sync')`,
+		`GB().flatmap(lambda r: ['%s|%s|%s|%s' % (r['key'], r['event'], r['type'], r['value'])]).foreach(lambda x: execute('rpush', 'py', x)).register(prefix='k:*', mode='sync')`,
+		`GB().foreach(lambda r: execute('rpush', 'nv', '%s|%s|%s' % (r['key'], r['event'], sorted(r)))).register(prefix='k:*', mode='sync', readValue=False)`,
+	} {
+		if got := c.pyexec(code); got != "OK" {
+			t.Fatal(got)
+		}
+	}
+	want := `["k:s|set|string|v" "k:h|hset|hash|{'f': '1', 'g': '2'}" "k:l|rpush|list|['a', 'b']" "k:z|zadd|zset|None" "k:b|set|string|bytearray(b'\\xff')" "k:s|del|empty|None"]`
+	for _, profile := range []string{"0", "1"} {
+		runSteps(t, c, []step{
+			{"rg.configset ProfileExecutions " + profile, "[OK]"},
+			{"set k:s v", "OK"}, {"hset k:h f 1 g 2", "(integer) 2"}, {"rpush k:l a b", "(integer) 2"},
+			{"zadd k:z 1 m", "(integer) 1"}, {"set k:b \xff", "OK"}, {"del k:s k:h k:l k:z k:b", "(integer) 5"},
+			{"lrange c 0 5", want}, {"lrange py 0 5", want},
+			{"lindex nv 0", `"k:s|set|['event', 'key']"`},
+			{"del c py nv", "(integer) 3"},
+		})
+	}
+}

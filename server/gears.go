@@ -231,9 +231,8 @@ func (b *gearsBackend) readKeys(sess *host.Session, cursor, pattern []byte, noSc
 			}
 			return err
 		}
-		cur, _ := strconv.ParseUint(string(cursor), 10, 64)
-		nc, rs, err := tx.ScanRecords(cur, pattern, keysBatch, readValue)
-		recs, next = rs, strconv.AppendUint(nil, nc, 10)
+		var err error
+		recs, next, err = scanBatch(tx, cursor, pattern, readValue)
 		return err
 	})
 	return recs, next, err

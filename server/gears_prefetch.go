@@ -11,6 +11,14 @@ import (
 // keysBatch is the number of keys a KeysReader host call scans.
 const keysBatch = 1000
 
+// scanBatch reads the KeysReader batch at cursor (a decimal SCAN cursor):
+// its records and the next cursor.
+func scanBatch(tx *storage.Tx, cursor, pattern []byte, readValue bool) ([]storage.Record, []byte, error) {
+	cur, _ := strconv.ParseUint(string(cursor), 10, 64)
+	nc, recs, err := tx.ScanRecords(cur, pattern, keysBatch, readValue)
+	return recs, strconv.AppendUint(nil, nc, 10), err
+}
+
 // keysPrefetch reads a KeysReader's next batch on another goroutine while
 // the guest works through the current one: the scan is about 15% of a
 // KeysReader run, and on two cores it need not wait for the guest.
@@ -47,11 +55,11 @@ func prefetchKeys(kdb *storage.DB, db int, cursor, pattern []byte, readValue boo
 		if p.canceled.Load() || kdb.Closing() {
 			return
 		}
-		cur, _ := strconv.ParseUint(string(p.cursor), 10, 64)
 		tx := kdb.Begin(db)
 		tx.SuppressKeymiss()
-		nc, recs, err := tx.ScanRecords(cur, p.pattern, keysBatch, readValue)
+		recs, next, err := scanBatch(tx, p.cursor, p.pattern, readValue)
 		tx.Discard() // a scan writes nothing (expired keys are skipped)
+		tx.Release()
 		if err != nil {
 			return // the session's own read reports it
 		}
@@ -60,7 +68,7 @@ func prefetchKeys(kdb *storage.DB, db int, cursor, pattern []byte, readValue boo
 				p.expires = e
 			}
 		}
-		p.gen, p.next, p.recs, p.ok = kdb.Gen(), strconv.AppendUint(nil, nc, 10), recs, true
+		p.gen, p.next, p.recs, p.ok = kdb.Gen(), next, recs, true
 	}()
 	return p
 }

@@ -229,6 +229,30 @@ func Skip(b []byte) (int, error) {
 	return d.p, nil
 }
 
+// ArrayHeader reads the header of an array at the start of b ("*<n>\r\n",
+// the elements follow) and returns n and the header's length.
+func ArrayHeader(b []byte) (n, size int, err error) {
+	if len(b) == 0 {
+		return 0, 0, ErrIncomplete
+	}
+	if b[0] != '*' {
+		return 0, 0, perr("not an array: %q", b[0])
+	}
+	d := decoder{b: b, p: 1}
+	l, err := d.line()
+	if err != nil {
+		return 0, 0, err
+	}
+	c, err := parseInt(l)
+	if err != nil {
+		return 0, 0, err
+	}
+	if c < 0 {
+		return 0, 0, perr("bad array length %d", c)
+	}
+	return int(c), d.p, nil
+}
+
 // DecodeAll decodes b, which must hold exactly one frame.
 func DecodeAll(b []byte) (Value, error) {
 	v, n, err := Decode(b)

@@ -160,3 +160,19 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+func TestArrayHeader(t *testing.T) {
+	if n, size, err := ArrayHeader([]byte("*12\r\n:1\r\n")); n != 12 || size != 5 || err != nil {
+		t.Errorf("*12: got %d %d %v", n, size, err)
+	}
+	for _, w := range []string{"", "*", "*3\r"} {
+		if _, _, err := ArrayHeader([]byte(w)); !errors.Is(err, ErrIncomplete) {
+			t.Errorf("%q: want ErrIncomplete, got %v", w, err)
+		}
+	}
+	for _, w := range []string{"$3\r\nabc\r\n", "*-1\r\n", "*x\r\n"} {
+		if _, _, err := ArrayHeader([]byte(w)); !errors.Is(err, ErrProtocol) {
+			t.Errorf("%q: want ErrProtocol, got %v", w, err)
+		}
+	}
+}

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"sync"
 	"time"
 
@@ -393,31 +392,24 @@ func readReply(b []byte) (nResults int, errs []string, n int, ok bool) {
 		return 0, nil, 0, false
 	}
 	n = 4
-	hdr := func() (int, bool) { // an array header at b[n:]
-		i := bytes.Index(b[n:], []byte("\r\n"))
-		if i < 2 || b[n] != '*' {
-			return 0, false
-		}
-		c, err := strconv.Atoi(string(b[n+1 : n+i]))
-		n += i + 2
-		return c, err == nil && c >= 0
-	}
-	nResults, ok = hdr()
-	for i := 0; ok && i < nResults; i++ {
-		m, err := abi.Skip(b[n:])
-		n, ok = n+m, err == nil
-	}
-	nErrs, ok2 := hdr()
-	if !ok || !ok2 {
-		return 0, nil, 0, false
-	}
-	for range nErrs {
-		v, m, err := abi.Decode(b[n:])
-		if err != nil {
-			return 0, nil, 0, false
-		}
-		errs = append(errs, string(v.Str))
+	nResults, m, err := abi.ArrayHeader(b[n:])
+	n += m
+	for i := 0; err == nil && i < nResults; i++ {
+		m, err = abi.Skip(b[n:])
 		n += m
+	}
+	nErrs := 0
+	if err == nil {
+		nErrs, m, err = abi.ArrayHeader(b[n:])
+		n += m
+	}
+	for ; err == nil && nErrs > 0; nErrs-- {
+		var v abi.Value
+		v, m, err = abi.Decode(b[n:])
+		errs, n = append(errs, string(v.Str)), n+m
+	}
+	if err != nil {
+		return 0, nil, 0, false
 	}
 	return nResults, errs, n, true
 }

@@ -166,84 +166,116 @@ host_call(const char *req, Py_ssize_t len, char **out, Py_ssize_t *outlen)
     return 0;
 }
 
-/* ---- RESP3 encoding of a request: an array of bulk strings ---------- */
+/* ---- RESP3 encoding ---------------------------------------------------- */
 
+/* A growing output buffer (PyMem). */
 typedef struct {
-    const char *p;
-    Py_ssize_t n;
-} chunk;
+    char *p;
+    Py_ssize_t len, cap;
+} obuf;
 
-/* Encode [head..., items...] where head are C strings and items Python
- * objects (bytes/bytearray raw, str as UTF-8, anything else str()'ed).
- * Returns a PyMem buffer or NULL with an exception set. */
+static int
+ob_grow(obuf *b, Py_ssize_t n)
+{
+    if (b->len + n <= b->cap) {
+        return 0;
+    }
+    Py_ssize_t cap = b->cap ? b->cap : 64;
+    while (cap < b->len + n) {
+        if (cap > PY_SSIZE_T_MAX / 2) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        cap *= 2;
+    }
+    char *p = PyMem_Realloc(b->p, cap);
+    if (p == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    b->p = p;
+    b->cap = cap;
+    return 0;
+}
+
+static int
+ob_put(obuf *b, const char *s, Py_ssize_t n)
+{
+    if (ob_grow(b, n) < 0) {
+        return -1;
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    return 0;
+}
+
+/* "<t><n>\r\n" (snprintf costs more than the rest of a small reply) */
+static int
+ob_head(obuf *b, char t, long long n)
+{
+    char tmp[24], *e = tmp + sizeof tmp, *q = e;
+    unsigned long long u = n < 0 ? 0 - (unsigned long long)n : (unsigned long long)n;
+    *--q = '\n';
+    *--q = '\r';
+    do {
+        *--q = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (n < 0) {
+        *--q = '-';
+    }
+    *--q = t;
+    return ob_put(b, q, e - q);
+}
+
+/* a bulk string: "$<n>\r\n<s>\r\n" */
+static int
+ob_bulk(obuf *b, const char *s, Py_ssize_t n)
+{
+    if (ob_head(b, '$', n) < 0 || ob_grow(b, n + 2) < 0) {
+        return -1;
+    }
+    memcpy(b->p + b->len, s, n);
+    memcpy(b->p + b->len + n, "\r\n", 2);
+    b->len += n + 2;
+    return 0;
+}
+
+/* Encode [head..., items...] as an array of bulk strings: head are C
+ * strings, items Python objects (bytes/bytearray raw, str as UTF-8,
+ * anything else str()'ed). Returns a PyMem buffer or NULL with an
+ * exception set. */
 static char *
 encode_request(const char **head, int nhead, PyObject *const *items, Py_ssize_t nitems,
                Py_ssize_t *outlen)
 {
-    Py_ssize_t total = nhead + nitems;
-    chunk *c = PyMem_Malloc(sizeof(chunk) * (total ? total : 1));
-    PyObject **keep = PyMem_Calloc(nitems ? nitems : 1, sizeof(PyObject *));
-    char *buf = NULL;
-    if (c == NULL || keep == NULL) {
-        PyErr_NoMemory();
-        goto done;
+    obuf b = {0};
+    int rc = ob_head(&b, '*', nhead + nitems);
+    for (int i = 0; rc == 0 && i < nhead; i++) {
+        rc = ob_bulk(&b, head[i], (Py_ssize_t)strlen(head[i]));
     }
-    for (int i = 0; i < nhead; i++) {
-        c[i].p = head[i];
-        c[i].n = (Py_ssize_t)strlen(head[i]);
-    }
-    for (Py_ssize_t i = 0; i < nitems; i++) {
+    for (Py_ssize_t i = 0; rc == 0 && i < nitems; i++) {
         PyObject *o = items[i];
-        chunk *ci = &c[nhead + i];
         if (PyBytes_Check(o)) {
-            ci->p = PyBytes_AS_STRING(o);
-            ci->n = PyBytes_GET_SIZE(o);
-            continue;
+            rc = ob_bulk(&b, PyBytes_AS_STRING(o), PyBytes_GET_SIZE(o));
         }
-        if (PyByteArray_Check(o)) {
-            ci->p = PyByteArray_AS_STRING(o);
-            ci->n = PyByteArray_GET_SIZE(o);
-            continue;
+        else if (PyByteArray_Check(o)) {
+            rc = ob_bulk(&b, PyByteArray_AS_STRING(o), PyByteArray_GET_SIZE(o));
         }
-        if (!PyUnicode_Check(o)) {
-            o = keep[i] = PyObject_Str(o);
-            if (o == NULL) {
-                goto done;
-            }
-        }
-        ci->p = PyUnicode_AsUTF8AndSize(o, &ci->n);
-        if (ci->p == NULL) {
-            goto done;
+        else {
+            PyObject *str = PyUnicode_Check(o) ? Py_NewRef(o) : PyObject_Str(o);
+            Py_ssize_t n;
+            const char *u = str != NULL ? PyUnicode_AsUTF8AndSize(str, &n) : NULL;
+            rc = u != NULL ? ob_bulk(&b, u, n) : -1;
+            Py_XDECREF(str);
         }
     }
-    Py_ssize_t size = 32;
-    for (Py_ssize_t i = 0; i < total; i++) {
-        size += c[i].n + 32;
+    if (rc < 0) {
+        PyMem_Free(b.p);
+        return NULL;
     }
-    buf = PyMem_Malloc(size);
-    if (buf == NULL) {
-        PyErr_NoMemory();
-        goto done;
-    }
-    char *p = buf;
-    p += sprintf(p, "*%zd\r\n", total);
-    for (Py_ssize_t i = 0; i < total; i++) {
-        p += sprintf(p, "$%zd\r\n", c[i].n);
-        memcpy(p, c[i].p, c[i].n);
-        p += c[i].n;
-        *p++ = '\r';
-        *p++ = '\n';
-    }
-    *outlen = p - buf;
-done:
-    if (keep != NULL) {
-        for (Py_ssize_t i = 0; i < nitems; i++) {
-            Py_XDECREF(keep[i]);
-        }
-    }
-    PyMem_Free(keep);
-    PyMem_Free(c);
-    return buf;
+    *outlen = b.len;
+    return b.p;
 }
 
 /* ---- RESP3 decoding of a reply --------------------------------------- */
@@ -340,6 +372,22 @@ read_blob(reader *r, const char *line, Py_ssize_t ll, const char **s, Py_ssize_t
     *n = (Py_ssize_t)len;
     r->p += len + 2;
     return 0;
+}
+
+/* Read a non-null bulk string at r: *s, *n (what names it in the error). */
+static int
+read_bulk(reader *r, const char **s, Py_ssize_t *n, const char *what)
+{
+    const char *line;
+    Py_ssize_t ll;
+    if (r->p >= r->end || *r->p != '$') {
+        return protocol_error(what);
+    }
+    r->p++;
+    if (read_line(r, &line, &ll) < 0 || read_blob(r, line, ll, s, n) < 0) {
+        return -1;
+    }
+    return *s == NULL ? protocol_error(what) : 0;
 }
 
 /* Decode one frame. Top-level error replies raise gears.error; errors
@@ -651,20 +699,10 @@ decode_record(reader *r, int readValue)
         return NULL;
     }
     PyObject *key = NULL, *type = NULL, *value = NULL, *d = NULL;
-    const char *line, *s;
-    Py_ssize_t ll, n;
-    if ((key = decode(r, 2)) == NULL) {
-        goto fail;
-    }
-    /* type: a bulk string */
-    if (r->p >= r->end || *r->p++ != '$' || read_line(r, &line, &ll) < 0 ||
-        read_blob(r, line, ll, &s, &n) < 0 || s == NULL) {
-        if (!PyErr_Occurred()) {
-            protocol_error("KeysReader record type");
-        }
-        goto fail;
-    }
-    if ((value = decode(r, 2)) == NULL) {
+    const char *s;
+    Py_ssize_t n;
+    if ((key = decode(r, 2)) == NULL || read_bulk(r, &s, &n, "KeysReader record type") < 0 ||
+        (value = decode(r, 2)) == NULL) {
         goto fail;
     }
     if ((d = PyDict_New()) == NULL || PyDict_SetItem(d, g_s_key, key) < 0) {
@@ -755,79 +793,6 @@ done:
 }
 
 /* ---- replies: records as RESP --------------------------------------- */
-
-/* A growing output buffer (PyMem). */
-typedef struct {
-    char *p;
-    Py_ssize_t len, cap;
-} obuf;
-
-static int
-ob_grow(obuf *b, Py_ssize_t n)
-{
-    if (b->len + n <= b->cap) {
-        return 0;
-    }
-    Py_ssize_t cap = b->cap ? b->cap : 64;
-    while (cap < b->len + n) {
-        if (cap > PY_SSIZE_T_MAX / 2) {
-            PyErr_NoMemory();
-            return -1;
-        }
-        cap *= 2;
-    }
-    char *p = PyMem_Realloc(b->p, cap);
-    if (p == NULL) {
-        PyErr_NoMemory();
-        return -1;
-    }
-    b->p = p;
-    b->cap = cap;
-    return 0;
-}
-
-static int
-ob_put(obuf *b, const char *s, Py_ssize_t n)
-{
-    if (ob_grow(b, n) < 0) {
-        return -1;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    return 0;
-}
-
-/* "<t><n>\r\n" (snprintf costs more than the rest of a small reply) */
-static int
-ob_head(obuf *b, char t, long long n)
-{
-    char tmp[24], *e = tmp + sizeof tmp, *q = e;
-    unsigned long long u = n < 0 ? 0 - (unsigned long long)n : (unsigned long long)n;
-    *--q = '\n';
-    *--q = '\r';
-    do {
-        *--q = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    if (n < 0) {
-        *--q = '-';
-    }
-    *--q = t;
-    return ob_put(b, q, e - q);
-}
-
-/* a bulk string: "$<n>\r\n<s>\r\n" */
-static int
-ob_bulk(obuf *b, const char *s, Py_ssize_t n)
-{
-    if (ob_head(b, '$', n) < 0 || ob_grow(b, n + 2) < 0) {
-        return -1;
-    }
-    memcpy(b->p + b->len, s, n);
-    memcpy(b->p + b->len + n, "\r\n", 2);
-    b->len += n + 2;
-    return 0;
-}
 
 /* str as UTF-8 with surrogateescape: *keep holds the bytes when the fast
  * UTF-8 view fails (lone surrogates). */
@@ -1038,7 +1003,7 @@ enum { REGF_ASYNC = 1, REGF_PROFILE = 2, REGF_TB = 4 };
 
 static PyObject *g_regs;         /* {registration id (bytes): (kind, chain, id)} */
 static struct {
-    PyObject *slow;              /* gearsreg._run(payload) */
+    PyObject *slow;              /* gearsreg._run(id, flags, record) */
     PyObject *cur;               /* gearsasync.cur: [StepCtx running now] */
     PyObject *ctx_type;          /* gearsasync.StepCtx */
     PyMemberDef *allowed, *future;   /* its slots */
@@ -1181,14 +1146,18 @@ reg_head(reader *r, long long *flags, long long *nfields)
     if (n < 0) {
         return NULL;
     }
+    static const char bad[] = "REG_RUN payload is not [id, flags, fields...]";
     const char *line, *id;
     Py_ssize_t ll, idlen;
-    if (n < 2 || r->p >= r->end || *r->p++ != '$' || read_line(r, &line, &ll) < 0 ||
-        read_blob(r, line, ll, &id, &idlen) < 0 || id == NULL ||
+    if (n < 2) {
+        protocol_error(bad);
+        return NULL;
+    }
+    if (read_bulk(r, &id, &idlen, bad) < 0 ||
         r->p >= r->end || *r->p++ != ':' || read_line(r, &line, &ll) < 0 ||
         parse_int(line, ll, flags) < 0) {
         if (!PyErr_Occurred()) {
-            protocol_error("REG_RUN payload is not [id, flags, fields...]");
+            protocol_error(bad);
         }
         return NULL;
     }
@@ -1254,17 +1223,10 @@ reg_record(reader *r, long long nfields, int kind)
         goto done;
     }
     if (kind == REG_KEYS_VALUE) {
-        const char *line, *s;
-        Py_ssize_t ll, n;
-        if (r->p >= r->end || *r->p++ != '$' || read_line(r, &line, &ll) < 0 ||
-            read_blob(r, line, ll, &s, &n) < 0 || s == NULL) {
-            if (!PyErr_Occurred()) {
-                protocol_error("KeysReader REG_RUN type");
-            }
-            goto done;
-        }
-        if ((type = type_name(s, n)) == NULL || (value = decode(r, 1)) == NULL ||
-            shape_value(type, &value) < 0) {
+        const char *s;
+        Py_ssize_t n;
+        if (read_bulk(r, &s, &n, "KeysReader REG_RUN type") < 0 || (type = type_name(s, n)) == NULL ||
+            (value = decode(r, 1)) == NULL || shape_value(type, &value) < 0) {
             goto done;
         }
     }
@@ -1280,30 +1242,6 @@ done:
     Py_XDECREF(type);
     Py_XDECREF(value);
     return d;
-}
-
-/* reg_decode(payload) -> (id, flags, record): the slow path's decoding. */
-static PyObject *
-gears_reg_decode(PyObject *module, PyObject *arg)
-{
-    Py_buffer view;
-    if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0) {
-        return NULL;
-    }
-    reader r = {view.buf, (const char *)view.buf + view.len};
-    long long flags, nfields;
-    PyObject *rec = NULL, *res = NULL;
-    PyObject *entry = reg_head(&r, &flags, &nfields);
-    if (entry != NULL) {
-        rec = reg_record(&r, nfields, (int)PyLong_AsLong(PyTuple_GET_ITEM(entry, 0)));
-    }
-    if (rec != NULL) {
-        res = Py_BuildValue("(OLO)", PyTuple_GET_ITEM(entry, 2), flags, rec);
-        Py_DECREF(rec);
-    }
-    Py_XDECREF(entry);
-    PyBuffer_Release(&view);
-    return res;
 }
 
 /* [[results], [errors]] with at most one of each, as RESP bytes. */
@@ -1434,14 +1372,15 @@ gears_reg_run(PyObject *module, PyObject *payload)
     }
     /* the entry keeps the chain alive: a step may unregister its own
        registration */
-    PyObject *chain = PyTuple_GET_ITEM(entry, 1), *res;
+    PyObject *chain = PyTuple_GET_ITEM(entry, 1), *res = NULL;
     int kind = (int)PyLong_AsLong(PyTuple_GET_ITEM(entry, 0));
-    if (chain == Py_None || kind == REG_STREAM || (flags & REGF_PROFILE)) {
-        res = PyObject_CallOneArg(g_reg.slow, payload);
+    PyObject *rec = reg_record(&r, nfields, kind);
+    if (rec != NULL && (chain == Py_None || kind == REG_STREAM || (flags & REGF_PROFILE))) {
+        res = PyObject_CallFunction(g_reg.slow, "OLO", PyTuple_GET_ITEM(entry, 2), flags, rec);
+        Py_DECREF(rec);
     }
-    else {
-        PyObject *rec = reg_record(&r, nfields, kind);
-        res = rec == NULL ? NULL : reg_chain(rec, chain, flags);
+    else if (rec != NULL) {
+        res = reg_chain(rec, chain, flags);   /* steals rec */
     }
     Py_DECREF(entry);
     return res;
@@ -1586,8 +1525,6 @@ static PyMethodDef gears_methods[] = {
     {"reg_remove", gears_reg_remove, METH_O, "reg_remove(id): forget a registration."},
     {"reg_run", gears_reg_run, METH_O,
      "reg_run(payload) -> bytes: the REG_RUN handler (map/filter/foreach chains run in C)."},
-    {"reg_decode", gears_reg_decode, METH_O,
-     "reg_decode(payload) -> (id, flags, record): a REG_RUN payload decoded."},
     {NULL, NULL, 0, NULL}
 };
 

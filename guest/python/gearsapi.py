@@ -496,12 +496,6 @@ class _Execution:
                 p.disable()
         return results, errors
 
-    def run_one(self, rec, profile, tb):
-        """run() for a reader of exactly one record (registrations whose
-        steps _gears.reg_run does not run in C, or profiled ones)."""
-        self.reader = lambda: iter((rec,))
-        return self.run(profile, tb)
-
     def _timed_reader(self, it):
         pc = time.perf_counter_ns
         while True:
@@ -716,12 +710,6 @@ class _Execution:
                     break
 
 
-# An execution's [[results], [errors]] as RESP, in C (RedisGears'
-# PythonRecord_SendReply rules: list -> array, int -> integer, float -> '%f',
-# '+...' status, '-...' error, str/bytes -> bulk, anything else 'PY RECORD').
-_results_reply = _gears.results_reply
-
-
 _prof = {'p': None}
 
 
@@ -741,7 +729,7 @@ def _run_execution(payload):
     profile = _config_int('ProfileExecutions', 0) == 1
     tb = _config_int('PythonAttemptTraceback', 1) == 1
     results, errors = ex.run(profile, tb)
-    out = [_results_reply(results, errors)]
+    out = [_gears.results_reply(results, errors)]
     if profile:
         out.append(b'*2\r\n:%d\r\n*%d\r\n' % (ex.read_ns, len(ex.step_ns)))
         for n in ex.step_ns:

@@ -18,8 +18,6 @@ OP_REG_ON_REGISTERED = 19
 
 _regs = {}  # registration id -> _Reg
 
-_results_reply = gearsapi._results_reply
-
 _KEY_TYPES = ('empty', 'string', 'list', 'hash', 'set', 'zset', 'module', 'stream')
 
 
@@ -28,9 +26,6 @@ class _Reg:
         self.reader = reader
         self.steps = steps
         self.layout = gearsapi._layout(steps)
-        # idle executors of one-record executions, reused (a sync
-        # registration may nest in itself, so more than one may exist)
-        self.free = []
         self.desc = desc
         self.onRegistered = onRegistered
 
@@ -152,30 +147,21 @@ def register(gb, prefix, kw):
     return rid
 
 
-def _run(payload):
+def _run(rid, flags, rec):
     """REG_RUN for what _gears.reg_run leaves to Python: StreamReader
     batches, steps other than map/filter/foreach, profiled executions.
-    payload = RESP [regid, flags, fields...]; flags: 1 async allowed,
-    2 profile, 4 tracebacks. _gears.reg_decode makes the record: the
-    KeysReader dict, the CommandReader argument list, or StreamReader's
-    [[key, id, [f, v, ...]], ...]. Reply = [[res],[errs]]."""
-    rid, flags, rec = _gears.reg_decode(payload)
+    reg_run decoded the record (the KeysReader dict, the CommandReader
+    argument list, or StreamReader's [[key, id, [f, v, ...]], ...]);
+    flags: 1 async allowed, 2 profile, 4 tracebacks. Reply = [[res],[errs]]."""
     reg = _regs[rid]
-    reader = reg.reader
-    if reader == 'StreamReader':
+    if reg.reader == 'StreamReader':
         recs = [{'key': key, 'id': eid, 'value': {fv[i]: fv[i + 1] for i in range(0, len(fv), 2)}}
                 for key, eid, fv in rec]
-        ex = gearsapi._Execution(reader, lambda: iter(recs), reg.steps, reg.desc, flags & 1 == 1, reg.layout)
-        results, errors = ex.run(flags & 2 == 2, flags & 4 == 4)
-        return _results_reply(results, errors)
-    free = reg.free
-    ex = free.pop() if free else gearsapi._Execution(reader, None, reg.steps, reg.desc, True, reg.layout)
-    ex.step_ctx.allowed = ex.no_async_ctx.allowed = flags & 1 == 1
-    try:
-        results, errors = ex.run_one(rec, flags & 2 == 2, flags & 4 == 4)
-    finally:
-        free.append(ex)
-    return _results_reply(results, errors)
+    else:
+        recs = (rec,)
+    ex = gearsapi._Execution(reg.reader, lambda: iter(recs), reg.steps, reg.desc, flags & 1 == 1, reg.layout)
+    results, errors = ex.run(flags & 2 == 2, flags & 4 == 4)
+    return _gears.results_reply(results, errors)
 
 
 def _on_registered(payload):
@@ -191,7 +177,7 @@ def _unregister(payload):
 
 
 _gears.reg_setup(_run, gearsasync.cur, gearsasync.StepCtx, gearsapi._wait_step,
-                 lambda e, tb: gearsapi._format_error(e, tb), gearsasync.gearsFuture)
+                 gearsapi._format_error, gearsasync.gearsFuture)
 _gears.register(OP_REG_RUN, _gears.reg_run)
 _gears.register(OP_REG_ON_REGISTERED, _on_registered)
 _gears.register(OP_REG_ON_REGISTERED + 1, _unregister)
